@@ -1,0 +1,1 @@
+"""Billing backend: subscriptions, card vault, payment processor simulator, audit log."""

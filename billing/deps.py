@@ -1,0 +1,55 @@
+"""Request dependencies: the app's services and the verified caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from fastapi import Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from billing import tokens
+from billing.errors import Unauthenticated
+from billing.guard import CardTestingGuard
+from billing.models import User
+from billing.settings import Settings
+from billing.settle import Settler
+
+
+@dataclass
+class Services:
+    settings: Settings
+    sessions: sessionmaker[Session]
+    clock: Callable[[], datetime]
+    guard: CardTestingGuard
+    settler: Settler
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+def session(request: Request) -> Iterator[Session]:
+    """A transaction for the request: committed when the handler returns, else rolled back."""
+    with services(request).sessions.begin() as s:
+        yield s
+
+
+def principal(request: Request) -> tokens.Principal:
+    svc = services(request)
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if header and scheme.lower() != "bearer":
+        raise Unauthenticated("invalid_token", "Send the user token as 'Authorization: Bearer <token>'.")
+    caller = tokens.verify(
+        token.strip() or None,
+        svc.settings.token_secret,
+        issuer=svc.settings.token_issuer,
+        audience=svc.settings.token_audience,
+    )
+    with svc.sessions() as s:
+        user = s.get(User, caller.user_id)
+    if user is None or user.tenant_id != caller.tenant_id:
+        raise Unauthenticated("unknown_user", "This user is not known in this tenant.")
+    return caller

@@ -1,0 +1,104 @@
+"""Wire formats of the billing API (pydantic 2)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Money(BaseModel):
+    amount: str = Field(examples=["151.20"])
+    currency: str = Field(examples=["EUR"])
+
+
+class CardSummary(BaseModel):
+    """A card as the caller may see it: full details only for its owner."""
+
+    brand: str
+    last4: str
+    owned_by_caller: bool
+    id: str | None = None
+    exp_month: int | None = None
+    exp_year: int | None = None
+    holder_name: str | None = None
+    expired: bool | None = None
+
+
+class SubscriptionOut(BaseModel):
+    id: str
+    product: str
+    licences: int
+    state: Literal["active", "past_due", "disabled"]
+    outstanding: Money
+    past_due_reason: str | None
+    last_failed_at: datetime | None
+    payment_method: CardSummary | None
+
+
+class SubscriptionList(BaseModel):
+    subscriptions: list[SubscriptionOut]
+
+
+class CardList(BaseModel):
+    payment_methods: list[CardSummary]
+
+
+class Me(BaseModel):
+    user_id: str
+    display_name: str
+    tenant_id: str
+    tenant_name: str
+    roles: list[str]
+    can_pay: bool
+    locale: str
+
+
+class AddCard(Strict):
+    number: Annotated[str, StringConstraints(min_length=12, max_length=30)]
+    exp_month: int
+    exp_year: int
+    cvc: Annotated[str, StringConstraints(min_length=1, max_length=8)]
+    holder_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class UpdateExpiry(Strict):
+    exp_month: int
+    exp_year: int
+    cvc: Annotated[str, StringConstraints(min_length=1, max_length=8)]
+
+
+class Settle(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    payment_method_id: Id
+    # The amount the user confirmed; refused if the balance differs.
+    amount: Annotated[Decimal, Field(gt=0, le=1_000_000, decimal_places=2)] | None = None
+
+
+class SettleResult(BaseModel):
+    charge_id: str
+    subscription_id: str
+    status: Literal["succeeded"]
+    amount: Money
+    receipt_ref: str
+    payment_method: CardSummary
+    also_updated: list[str] = Field(description="Other subscriptions now paid by this card.")
+
+
+class ChargeOut(BaseModel):
+    id: str
+    subscription_id: str
+    amount: Money
+    outcome: str
+    decline_code: str | None
+    receipt_ref: str | None
+    created_at: datetime
