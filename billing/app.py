@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from billing.clock import utcnow
 from billing.db import make_engine, make_sessionmaker
@@ -20,8 +22,10 @@ from billing.guard import CardTestingGuard
 from billing.routes import router
 from billing.settings import Settings
 from billing.settle import Settler
+from billing.vault_routes import router as vault_router
 
 log = logging.getLogger("billing")
+TOO_LARGE = "The request body is too large."
 
 
 def create_app(settings: Settings, clock: Callable[[], datetime] = utcnow) -> FastAPI:
@@ -43,6 +47,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Fa
     )
     app.state.engine = engine
     app.include_router(router)
+    app.include_router(vault_router)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=[settings.portal_origin],
@@ -50,12 +55,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Fa
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
     )
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length and (not length.isdigit() or int(length) > settings.max_body_bytes):
-            return _error(413, "payload_too_large", "The request body is too large.")
-        return await call_next(request)
+    app.add_middleware(_LimitBody, max_bytes=settings.max_body_bytes)
 
     @app.get("/health", include_in_schema=False)
     def health() -> dict[str, str]:
@@ -65,6 +65,35 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Fa
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     return app
+
+
+class _LimitBody:
+    """Refuse a body over `max_bytes`, announced (Content-Length) or streamed (chunked, no length)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length")
+        if length and (not length.isdigit() or int(length) > self.max_bytes):
+            await _error(413, "payload_too_large", TOO_LARGE)(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise StarletteHTTPException(413, TOO_LARGE)  # answered by _http_error
+            return message
+
+        await self.app(scope, limited_receive, send)
 
 
 def _error(status: int, code: str, message: str, **extra: object) -> JSONResponse:
@@ -97,5 +126,5 @@ async def _validation_error(_request: Request, error: RequestValidationError) ->
 
 
 async def _http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
-    codes = {404: "not_found", 405: "method_not_allowed"}
+    codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
     return _error(error.status_code, codes.get(error.status_code, "http_error"), str(error.detail))

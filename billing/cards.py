@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from billing import audit, processor, vault
+from billing import audit, processor, vault, vault_entries
 from billing.errors import Forbidden, NotFound, PaymentFailed
 from billing.models import PaymentMethod
 from billing.schemas import AddCard, UpdateExpiry
@@ -59,12 +59,9 @@ def add_card(
     session: Session, principal: Principal, body: AddCard, now: datetime, fingerprint_secret: str
 ) -> tuple[PaymentMethod, bool]:
     """Vault a new card for the caller; (card, created). The same card twice is updated."""
-    pan = vault.normalize_pan(body.number)
-    brand = vault.brand_of(pan)
+    vaulted = _vaulted_number(session, principal, body, now, fingerprint_secret)
     month, year = vault.check_expiry(body.exp_month, body.exp_year, now.date())
-    vault.check_cvc(body.cvc, brand)
-    vaulted = vault.tokenize(pan, fingerprint_secret)
-    del pan
+    _check_security_code(session, principal, body.cvc, body.security_code_token, vaulted.brand, now)
     existing = session.scalars(
         select(PaymentMethod).where(
             PaymentMethod.owner_user_id == principal.user_id,
@@ -119,7 +116,7 @@ def update_expiry(
     """Change the expiry of a card the caller owns; the security code is checked again."""
     card = owned_card(session, principal, card_id)
     month, year = vault.check_expiry(body.exp_month, body.exp_year, now.date())
-    vault.check_cvc(body.cvc, card.brand)
+    _check_security_code(session, principal, body.cvc, body.security_code_token, card.brand, now)
     check = processor.verify_security_code(card)
     if not check.succeeded:
         raise PaymentFailed(check.decline_code or "card_declined", check.message)
@@ -136,3 +133,30 @@ def update_expiry(
         after=f"{month:02d}/{year}",
     )
     return card
+
+
+def _vaulted_number(
+    session: Session, principal: Principal, body: AddCard, now: datetime, fingerprint_secret: str
+) -> vault.VaultedCard:
+    """The card from the secure form's number, or from a token the chat channel vaulted."""
+    if body.number is not None:
+        return vault.tokenize(vault.normalize_pan(body.number), fingerprint_secret)
+    entry = vault_entries.take(session, principal, body.card_number_token or "", "card_number", now)
+    return vault.VaultedCard(
+        token="tok_" + secrets.token_urlsafe(18),
+        fingerprint=entry.fingerprint or "",
+        brand=entry.brand or "unknown",
+        last4=entry.last4 or "",
+        processor_profile=entry.processor_profile or "success",
+    )
+
+
+def _check_security_code(
+    session: Session, principal: Principal, cvc: str | None, token: str | None, brand: str, now: datetime
+) -> None:
+    """The code is checked for this card's brand, then forgotten (typed, or vaulted by the chat)."""
+    if cvc is not None:
+        vault.check_cvc(cvc, brand)
+        return
+    entry = vault_entries.take(session, principal, token or "", "security_code", now)
+    vault.check_cvc("0" * (entry.code_length or 0), brand)

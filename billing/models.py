@@ -132,3 +132,21 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(String(80), nullable=True)
     details: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # type: ignore[type-arg]
+
+
+class VaultEntry(Base):
+    """A single-use token for a card number or security code typed in the chat; never the digits."""
+
+    __tablename__ = "vault_entries"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # card_number | security_code
+    user_id: Mapped[str] = mapped_column(String(254), index=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    brand: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    last4: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    processor_profile: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    code_length: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

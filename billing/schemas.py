@@ -6,8 +6,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+VaultToken = Annotated[str, StringConstraints(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
@@ -63,17 +64,42 @@ class Me(BaseModel):
 
 
 class AddCard(Strict):
-    number: Annotated[str, StringConstraints(min_length=12, max_length=30)]
+    """A card typed in the secure form (number, cvc) or vaulted by the chat channel (tokens)."""
+
+    number: Annotated[str, StringConstraints(min_length=12, max_length=30)] | None = None
+    card_number_token: VaultToken | None = None
     exp_month: int
     exp_year: int
-    cvc: Annotated[str, StringConstraints(min_length=1, max_length=8)]
-    holder_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    cvc: Annotated[str, StringConstraints(min_length=1, max_length=8)] | None = None
+    security_code_token: VaultToken | None = None
+    # No control characters: PostgreSQL refuses NUL in text, and a name has no use for them.
+    holder_name: Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$"
+        ),
+    ]
+
+    @model_validator(mode="after")
+    def _number_and_code_given_once(self) -> AddCard:
+        if (self.number is None) == (self.card_number_token is None):
+            raise ValueError("give either number or card_number_token")
+        if (self.cvc is None) == (self.security_code_token is None):
+            raise ValueError("give either cvc or security_code_token")
+        return self
 
 
 class UpdateExpiry(Strict):
     exp_month: int
     exp_year: int
-    cvc: Annotated[str, StringConstraints(min_length=1, max_length=8)]
+    cvc: Annotated[str, StringConstraints(min_length=1, max_length=8)] | None = None
+    security_code_token: VaultToken | None = None
+
+    @model_validator(mode="after")
+    def _code_given_once(self) -> UpdateExpiry:
+        if (self.cvc is None) == (self.security_code_token is None):
+            raise ValueError("give either cvc or security_code_token")
+        return self
 
 
 class Settle(BaseModel):
@@ -102,3 +128,21 @@ class ChargeOut(BaseModel):
     decline_code: str | None
     receipt_ref: str | None
     created_at: datetime
+
+
+class VaultCardNumber(Strict):
+    number: Annotated[str, StringConstraints(min_length=12, max_length=30)]
+
+
+class VaultSecurityCode(Strict):
+    cvc: Annotated[str, StringConstraints(min_length=1, max_length=8)]
+
+
+class VaultTokenOut(BaseModel):
+    """A single-use token standing for card data typed in the chat (15 minutes)."""
+
+    token: str
+    kind: Literal["card_number", "security_code"]
+    brand: str | None = None
+    last4: str | None = None
+    expires_at: datetime

@@ -1,0 +1,68 @@
+# Two commands for a user: `make run` and `make test`. Everything else is what they need.
+SHELL := /bin/bash
+PY310 ?= $(shell (pyenv prefix 3.10 2>/dev/null || echo /usr) | head -n 1)/bin/python3.10
+PY311 ?= $(shell (pyenv prefix 3.11 2>/dev/null || echo /usr) | head -n 1)/bin/python3.11
+UV := .venv-tools/bin/uv
+RASA := .venv-rasa/bin/rasa
+export SANIC_HOST ?= 127.0.0.1
+
+.PHONY: run test install lint typecheck test-billing test-rasa model evaluate bench clean
+
+run: install .env model ## start every process on the embedded defaults
+	.venv-svc/bin/honcho start -f Procfile
+
+test: install .env lint typecheck test-billing test-rasa ## every test layer
+
+install: .venv-rasa/.stamp .venv-svc/.stamp
+
+$(UV):
+	$(PY311) -m venv .venv-tools
+	.venv-tools/bin/pip install -q uv==0.13.8
+
+.venv-rasa/.stamp: requirements/rasa.lock | $(UV)
+	test -x .venv-rasa/bin/python || $(UV) venv -q -p $(PY310) .venv-rasa
+	VIRTUAL_ENV=.venv-rasa $(UV) pip sync -q requirements/rasa.lock
+	touch $@
+
+.venv-svc/.stamp: requirements/svc.lock | $(UV)
+	test -x .venv-svc/bin/python || $(UV) venv -q -p $(PY311) .venv-svc
+	VIRTUAL_ENV=.venv-svc $(UV) pip sync -q requirements/svc.lock
+	touch $@
+
+.env: ## development secrets, generated once, never committed
+	umask 077 && .venv-svc/bin/python -c "import secrets; t = secrets.token_urlsafe; \
+	print(f'AUTH_TOKEN_SECRET={t(48)}\nRASA_JWT_SECRET={t(48)}\nPORTAL_ORIGIN=http://localhost:8080')" > $@
+
+MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
+model: models/current.tar.gz
+models/current.tar.gz: $(MODEL_INPUTS) | .venv-rasa/.stamp var
+	@echo "training the Rasa model (log: var/train.log)"
+	$(RASA) train --domain domain.yml --data data --config config.yml --out models \
+	  --fixed-model-name current > var/train.log 2>&1 || (tail -n 40 var/train.log; exit 1)
+
+var:
+	mkdir -p var
+
+lint:
+	.venv-svc/bin/ruff check billing tests/billing bench
+	.venv-rasa/bin/ruff check actions tests/actions tests/live
+
+typecheck:
+	.venv-svc/bin/mypy billing
+	.venv-rasa/bin/mypy actions channels
+
+test-billing:
+	.venv-svc/bin/python -m pytest tests/billing -q -p no:cacheprovider
+
+test-rasa: model
+	$(RASA) data validate --domain domain.yml --data data > var/validate.log 2>&1 \
+	  || (tail -n 40 var/validate.log; exit 1)
+	@echo "rasa data validate: ok (log: var/validate.log)"
+	$(RASA) test core --model models/current.tar.gz --stories tests --out results/core \
+	  --fail-on-prediction-errors > var/rasa-test.log 2>&1 || (tail -n 60 var/rasa-test.log; exit 1)
+	@grep -h -A1 "Correct:" results/core/story_report.json 2>/dev/null | head -n 0; \
+	  .venv-rasa/bin/python tests/support/story_summary.py results/core
+	.venv-rasa/bin/python -m pytest tests/channels tests/actions tests/live -q -p no:cacheprovider
+
+clean:
+	rm -rf var models results

@@ -1,0 +1,1 @@
+"""Custom actions of the settle-balance assistant (rasa-sdk)."""

@@ -1,0 +1,92 @@
+"""Adding a new card in the chat: the number and security code arrive as vault tokens only."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import card_forms, formatting
+from actions.context import BillingRefused, BillingUnavailable, billing, explain_refusal, label, language_of
+from actions.payment import ask_confirmation
+
+FORM_SLOTS = ("card_number_token", "card_expiry", "security_code_token", "card_holder", "new_card_label")
+HOLDER = re.compile(r"^[^\W\d_][^\d_]{0,98}[^\W\d_]$")
+
+
+class ValidateCardForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_card_form"
+
+    async def validate_card_number_token(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        vault = card_forms.vaulted(tracker)
+        token = vault.get("card_number_token")
+        if token:
+            shown = formatting.card({"brand": vault.get("brand"), "last4": vault.get("last4")}, False)
+            return {**card_forms.valid("card_number_token", token), "new_card_label": shown}
+        dispatcher.utter_message(response="utter_invalid_card_number")
+        return card_forms.invalid(dispatcher, tracker, "card_number_token")
+
+    async def validate_card_expiry(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return card_forms.validate_expiry("card_expiry", value, dispatcher, tracker)
+
+    async def validate_security_code_token(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return card_forms.validate_security_code(dispatcher, tracker)
+
+    async def validate_card_holder(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        name = " ".join(str(value or "").split())
+        if HOLDER.match(name):
+            return card_forms.valid("card_holder", name)
+        dispatcher.utter_message(response="utter_invalid_holder")
+        return card_forms.invalid(dispatcher, tracker, "card_holder")
+
+
+class ActionAddCard(Action):
+    """Save the vaulted card for the user, then offer to pay with it."""
+
+    def name(self) -> str:
+        return "action_add_card"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        reset: list[EventType] = [SlotSet(name, None) for name in FORM_SLOTS]
+        number_token = tracker.get_slot("card_number_token")
+        cvc_token = tracker.get_slot("security_code_token")
+        expiry, holder = tracker.get_slot("card_expiry"), tracker.get_slot("card_holder")
+        if not (number_token and cvc_token and expiry and holder):
+            return reset
+        month, year = card_forms.split_expiry(expiry)
+        client = billing(tracker)
+        language = language_of(tracker)
+        try:
+            card = await client.add_card(number_token, month, year, cvc_token, holder)
+            dispatcher.utter_message(response="utter_card_added", card=formatting.card(card))
+            sub_id = tracker.get_slot("subscription_id")
+            if not sub_id:
+                dispatcher.utter_message(response="utter_need_subscription_first")
+                return reset
+            return reset + await ask_confirmation(dispatcher, client, language, sub_id, card)
+        except BillingRefused as error:
+            if explain_refusal(dispatcher, error):
+                return reset
+            reason = label(domain, f"utter_reason_{error.code}", language)
+            dispatcher.utter_message(
+                response="utter_card_refused", reason=error.message if reason.startswith("utter_") else reason
+            )
+            return reset
+        except BillingUnavailable as error:
+            explain_refusal(dispatcher, error)
+            return reset

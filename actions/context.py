@@ -1,0 +1,80 @@
+"""What every action needs from the tracker: the user's token, language and the billing client."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.billing_client import BillingClient, BillingRefused, BillingUnavailable
+from actions.language import language_of
+
+
+def user_token(tracker: Tracker) -> str | None:
+    """The signed token of the newest user message that carried one (REST metadata or widget)."""
+    for event in reversed(tracker.events):
+        if event.get("event") in ("user", "session_started"):
+            metadata = event.get("metadata") or {}
+            token = metadata.get("token")
+            if isinstance(token, str) and token:
+                return token
+    session_metadata = tracker.get_slot("session_started_metadata") or {}
+    token = session_metadata.get("token")
+    return token if isinstance(token, str) and token else None
+
+
+def billing(tracker: Tracker) -> BillingClient:
+    return BillingClient(user_token(tracker))
+
+
+def latest_metadata(tracker: Tracker) -> dict[str, Any]:
+    """Metadata of the newest user message (Rasa does not copy it into `latest_message`)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return dict(event.get("metadata") or {})
+    return {}
+
+
+def label(domain: dict[str, Any], name: str, language: str) -> str:
+    """The text of a `label_*` response of the domain in `language` (buttons built in Python)."""
+    variations = domain.get("responses", {}).get(name, [])
+    for variation in variations:
+        for condition in variation.get("condition") or []:
+            if condition.get("name") == "language" and condition.get("value") == language:
+                return str(variation["text"])
+    for variation in variations:
+        if not variation.get("condition"):
+            return str(variation["text"])
+    return name
+
+
+def explain_refusal(dispatcher: CollectingDispatcher, error: Exception) -> bool:
+    """Utter the answer to a billing refusal every action shares; False when it is not one."""
+    if isinstance(error, BillingUnavailable):
+        dispatcher.utter_message(response="utter_billing_unavailable")
+        return True
+    if not isinstance(error, BillingRefused):
+        return False
+    if error.status == 401:
+        dispatcher.utter_message(response="utter_sign_in_required")
+    elif error.code == "billing_role_required":
+        dispatcher.utter_message(response="utter_no_billing_role")
+    elif error.code == "too_many_attempts":
+        minutes = max(1, round(int(error.body.get("retry_after_seconds", 600)) / 60))
+        dispatcher.utter_message(response="utter_too_many_attempts", minutes=minutes)
+    else:
+        return False
+    return True
+
+
+__all__ = [
+    "BillingRefused",
+    "BillingUnavailable",
+    "billing",
+    "explain_refusal",
+    "label",
+    "language_of",
+    "latest_metadata",
+    "user_token",
+]

@@ -1,0 +1,57 @@
+"""When the assistant is unsure: empty or huge input, close intents (buttons), or a plain retry."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, UserUtteranceReverted
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.context import label, language_of
+
+LONG_MESSAGE = 1000
+MEANINGFUL = {
+    "settle_balance",
+    "ask_balance",
+    "ask_why_past_due",
+    "retry_card",
+    "update_expiry",
+    "use_other_card",
+    "add_card",
+    "more_info",
+    "cancel",
+    "human_handoff",
+}
+_LETTERS = re.compile(r"[^\W_]", re.UNICODE)
+
+
+class ActionFallback(Action):
+    """Handles `nlu_fallback`: say specifically what was wrong, or offer the close candidates."""
+
+    def name(self) -> str:
+        return "action_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        text = str(tracker.latest_message.get("text") or "")
+        if not _LETTERS.search(text):
+            dispatcher.utter_message(response="utter_empty_message")
+            return [UserUtteranceReverted()]
+        if len(text) > LONG_MESSAGE:
+            dispatcher.utter_message(response="utter_too_long")
+            return [UserUtteranceReverted()]
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        candidates = [r["name"] for r in ranking if r.get("name") in MEANINGFUL][:2]
+        if len(candidates) == 2:
+            language = language_of(tracker)
+            buttons = [
+                {"title": label(domain, f"label_{name}", language), "payload": f"/{name}"}
+                for name in candidates
+            ]
+            dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
+        else:
+            dispatcher.utter_message(response="utter_default")
+        return [UserUtteranceReverted()]

@@ -1,0 +1,97 @@
+"""The user's language: from what they write, the widget's locale, or an explicit switch."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+FRENCH = set(
+    """
+je j tu il elle nous vous mon ma mes ton ta votre vos notre le la les un une des du de au aux est
+suis sont pas ne oui non merci bonjour bonsoir salut svp stp pourquoi combien comment quoi quel
+quelle avec pour sur dans carte cartes payer paye payez regler solde abonnement abonnements facture
+veux voudrais peux pouvez faut nouvelle autre encore aide parler quelqu conseiller humain
+annuler annule laisse tomber plutot celle celui ca cest daccord francais anglais expire
+retard impaye doit dois rien bien tres aussi mais alors ajouter modifier changer reessayer chiffres
+""".split()
+)
+ENGLISH = set(
+    """
+i my mine you your the an is are am not yes no thanks thank hello hi hey please why how much
+what which with for in to card cards pay paid settle balance subscription subscriptions invoice
+want would like can could need new other another again help talk speak person human agent cancel
+stop never mind it its this that one english french expiry expired past due owe
+retry add change update use instead actually make bye goodbye who are nothing
+""".split()
+)
+_WORD = re.compile(r"[a-z]+")
+
+
+def _plain(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in folded if not unicodedata.combining(c))
+
+
+def detect_language(text: str) -> str | None:
+    """'fr' or 'en' when the text clearly leans one way, else None (keep the current language)."""
+    if not text or text.startswith("/"):
+        return None
+    words = _WORD.findall(_plain(text).replace("'", " "))
+    french = sum(w in FRENCH for w in words) + 2 * len(re.findall(r"[éèêàçùûôî]", text.lower()))
+    english = sum(w in ENGLISH for w in words)
+    if french > english:
+        return "fr"
+    if english > french:
+        return "en"
+    return None
+
+
+def language_of(tracker: Tracker) -> str:
+    return str(tracker.get_slot("language") or "en")
+
+
+class ActionDetectLanguage(Action):
+    """Custom slot mapping of `language`, run by Rasa on every user message."""
+
+    def name(self) -> str:
+        return "action_detect_language"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent == "switch_to_english":
+            wanted: str | None = "en"
+        elif intent == "switch_to_french":
+            wanted = "fr"
+        else:
+            wanted = detect_language(tracker.latest_message.get("text") or "")
+        if wanted and wanted != tracker.get_slot("language"):
+            return [SlotSet("language", wanted)]
+        return []
+
+
+class ActionSessionStart(Action):
+    """Starts a session in the widget's locale and keeps the slots of the previous one."""
+
+    def name(self) -> str:
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        events: list[EventType] = [SessionStarted()]
+        for name, value in tracker.current_slot_values().items():
+            if value is not None and name != "session_started_metadata":
+                events.append(SlotSet(name, value))
+        metadata = tracker.get_slot("session_started_metadata") or {}
+        locale = str(metadata.get("locale") or "")
+        if locale:
+            events.append(SlotSet("language", "fr" if locale.lower().startswith("fr") else "en"))
+        events.append(ActionExecuted("action_listen"))
+        return events

@@ -1,0 +1,1 @@
+"""Input channels that keep card data out of Rasa."""

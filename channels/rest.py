@@ -1,0 +1,70 @@
+"""REST channel that masks and vaults card data before Rasa parses or stores the message."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Optional
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from channels.vault import redact
+
+log = logging.getLogger(__name__)
+
+
+async def requested_slot(request: Request, sender_id: str) -> Optional[str]:
+    """The slot the conversation is asking for (the security code changes how digits are read)."""
+    agent = getattr(request.app.ctx, "agent", None)
+    if agent is None or agent.tracker_store is None:
+        return None
+    tracker = await agent.tracker_store.retrieve(sender_id)
+    return tracker.get_slot("requested_slot") if tracker else None
+
+
+class RedactingRestInput(RestInput):
+    """POST /webhooks/rest/webhook with {sender, message, metadata: {token, locale}}."""
+
+    def __init__(self, billing_url: str = "http://127.0.0.1:8081") -> None:
+        self.billing_url = billing_url
+
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> InputChannel:
+        return cls(**(credentials or {}))
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("rest_redacting_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            body = request.json if isinstance(request.json, dict) else {}
+            sender_id = str(body.get("sender") or "default")[:128]
+            text = body.get("message")
+            text = text if isinstance(text, str) else ""
+            metadata = self.get_metadata(request) or {}
+            text, metadata = await redact(
+                text, metadata, await requested_slot(request, sender_id), self.billing_url
+            )
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(
+                    UserMessage(text, collector, sender_id, input_channel=self.name(), metadata=metadata)
+                )
+            except Exception:
+                log.exception("message processing failed for sender %s", sender_id)
+                return response.json({"error": "processing_failed"}, status=500)
+            return response.json(collector.messages)
+
+        return webhook

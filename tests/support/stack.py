@@ -1,0 +1,205 @@
+"""Starts the real processes for tests: billing on a throwaway database, actions, Rasa."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+SVC_PYTHON = ROOT / ".venv-svc" / "bin" / "python"
+RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+TEST_SECRET = "test-secret-" + "x" * 40
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Service:
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def _wait(service: Service, path: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if service.process.poll() is not None:
+            raise RuntimeError(f"{service.name} exited early:\n{service.log_text()[-3000:]}")
+        try:
+            if httpx.get(service.url + path, timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    service.stop()
+    raise RuntimeError(f"{service.name} did not start in {timeout}s:\n{service.log_text()[-3000:]}")
+
+
+def _start(
+    name: str, args: list[str], env: dict[str, str], logdir: Path, port: int, health: str, timeout: float
+) -> Service:
+    log = logdir / f"{name}.log"
+    full_env = {**os.environ, "AUTH_TOKEN_SECRET": TEST_SECRET, **env}
+    with open(log, "wb") as out:
+        process = subprocess.Popen(args, cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT)
+    service = Service(name, f"http://127.0.0.1:{port}", process, log)
+    _wait(service, health, timeout)
+    return service
+
+
+def mint_token(database_url: str, user: str, ttl: int = 3600) -> str:
+    result = subprocess.run(
+        [str(SVC_PYTHON), "-m", "billing", "mint-token", user, "--ttl", str(ttl)],
+        cwd=ROOT,
+        env={**os.environ, "AUTH_TOKEN_SECRET": TEST_SECRET, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+@contextmanager
+def billing_service(workdir: Path) -> Iterator[tuple[Service, str]]:
+    """Billing on a fresh SQLite file with the demo data; yields (service, database_url)."""
+    database_url = f"sqlite:///{workdir / 'billing.db'}"
+    port = free_port()
+    service = _start(
+        "billing",
+        [str(SVC_PYTHON), "-m", "billing", "serve", "--port", str(port)],
+        {"DATABASE_URL": database_url},
+        workdir,
+        port,
+        "/health",
+        60,
+    )
+    try:
+        yield service, database_url
+    finally:
+        service.stop()
+
+
+@contextmanager
+def action_server(workdir: Path, billing_url: str) -> Iterator[Service]:
+    port = free_port()
+    service = _start(
+        "actions",
+        [str(RASA_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+        {"BILLING_URL": billing_url, "SANIC_HOST": "127.0.0.1"},
+        workdir,
+        port,
+        "/health",
+        90,
+    )
+    try:
+        yield service
+    finally:
+        service.stop()
+
+
+@contextmanager
+def rasa_server(workdir: Path, model: Path, actions_url: str, billing_url: str) -> Iterator[Service]:
+    port = free_port()
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "{actions_url}/webhook"\n'
+        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"
+    )
+    credentials = workdir / "credentials.yml"
+    credentials.write_text(f'channels.rest.RedactingRestInput:\n  billing_url: "{billing_url}"\n')
+    service = _start(
+        "rasa",
+        [
+            str(ROOT / ".venv-rasa" / "bin" / "rasa"),
+            "run",
+            "--model",
+            str(model),
+            "--port",
+            str(port),
+            "--interface",
+            "127.0.0.1",
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            str(credentials),
+            "--enable-api",
+            "--jwt-secret",
+            TEST_SECRET,
+            "--jwt-method",
+            "HS256",
+        ],
+        {"PYTHONPATH": str(ROOT)},
+        workdir,
+        port,
+        "/",
+        240,
+    )
+    try:
+        _wait(service, "/webhooks/rest/", 60)
+        yield service
+    finally:
+        service.stop()
+
+
+RESET_LOOP = """
+import sys
+from billing import audit, seed
+from billing.clock import utcnow
+from billing.db import make_engine, make_sessionmaker
+sessions = make_sessionmaker(make_engine(sys.argv[1]))
+for _ in sys.stdin:
+    with sessions.begin() as session:
+        seed.drop_all(session)
+        seed.seed(session, utcnow())
+        audit.record(session, at=utcnow(), actor="tests", tenant_id=None, action="demo.reset")
+    print("ok", flush=True)
+"""
+
+
+class DemoDataReset:
+    """Puts the demo data back between tests, through one long-lived billing-environment process."""
+
+    def __init__(self, database_url: str):
+        self._process = subprocess.Popen(
+            [str(SVC_PYTHON), "-c", RESET_LOOP, database_url],
+            cwd=ROOT,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+
+    def __call__(self) -> None:
+        assert self._process.stdin and self._process.stdout
+        self._process.stdin.write("reset\n")
+        self._process.stdin.flush()
+        if self._process.stdout.readline().strip() != "ok":
+            raise RuntimeError("resetting the demo data failed")
+
+    def close(self) -> None:
+        if self._process.stdin:
+            self._process.stdin.close()
+        self._process.wait(timeout=10)
