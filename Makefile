@@ -60,9 +60,15 @@ test-rasa: model
 	@echo "rasa data validate: ok (log: var/validate.log)"
 	$(RASA) test core --model models/current.tar.gz --stories tests --out results/core \
 	  --fail-on-prediction-errors > var/rasa-test.log 2>&1 || (tail -n 60 var/rasa-test.log; exit 1)
-	@grep -h -A1 "Correct:" results/core/story_report.json 2>/dev/null | head -n 0; \
-	  .venv-rasa/bin/python tests/support/story_summary.py results/core
+	.venv-rasa/bin/python tests/support/story_summary.py results/core
+	.venv-rasa/bin/python tests/support/nlu_report.py --out results/nlu 2> var/nlu-report.log
 	.venv-rasa/bin/python -m pytest tests/channels tests/actions tests/live -q -p no:cacheprovider
+
+bench: install .env ## figures, not pass/fail
+	.venv-svc/bin/python -m bench.billing_settle
+
+evaluate: model ## NLU quality report (held-out split)
+	.venv-rasa/bin/python tests/support/nlu_report.py --out results/nlu 2> var/nlu-report.log
 
 clean:
 	rm -rf var models results

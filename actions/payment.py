@@ -96,7 +96,9 @@ class ActionOfferCards(Action):
             dispatcher.utter_message(response="utter_need_subscription_first")
             return []
         client = billing(tracker)
-        brand, last_four = tracker.get_slot("card_brand"), tracker.get_slot("last_four")
+        # Only what this message named: an older mention must not narrow the choice.
+        brand = next(tracker.get_latest_entity_values("card_brand"), None)
+        last_four = next(tracker.get_latest_entity_values("last_four"), None)
         reset = [SlotSet("card_brand", None), SlotSet("last_four", None), SlotSet("confirming", False)]
         try:
             usable = [c for c in await client.own_cards() if not c.get("expired")]

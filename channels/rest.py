@@ -53,6 +53,8 @@ class RedactingRestInput(RestInput):
             sender_id = str(body.get("sender") or "default")[:128]
             text = body.get("message")
             text = text if isinstance(text, str) else ""
+            if not text.strip():
+                text = "/empty_message"  # nothing for NLU to read: say so rather than guess
             metadata = self.get_metadata(request) or {}
             text, metadata = await redact(
                 text, metadata, await requested_slot(request, sender_id), self.billing_url

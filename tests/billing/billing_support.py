@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from billing.clock import as_utc
 from billing.seed import USERS
 
 # Today, for every test: the seeded Visa 4242 (10/2026) is expired, Bob's 08/2029 is not.
@@ -76,3 +77,8 @@ def card_body(number: str = VISA_OK, **overrides: object) -> dict[str, object]:
 def error_code(response: object) -> str:
     """The stable refusal code of an error response."""
     return response.json()["error"]["code"]  # type: ignore[attr-defined, no-any-return]
+
+
+def at(value: datetime) -> datetime:
+    """A stored timestamp as an aware UTC datetime (SQLite hands back naive UTC)."""
+    return as_utc(value)

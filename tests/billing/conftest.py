@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -19,28 +20,30 @@ import pytest
 from billing_support import BOB, ROLE_OF, SECRET, TENANT_OF, TODAY, card_body
 from fastapi import FastAPI
 from sqlalchemy import Engine, create_engine, func, inspect, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from billing import migrate, seed, tokens
 from billing.app import create_app
-from billing.clock import as_utc
 from billing.db import make_engine, make_sessionmaker
 from billing.models import Base
 from billing.settings import Settings
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-# The tables a refused request must leave exactly as they were.
 TABLES = Base.metadata.tables
+# The tables a refused request must leave exactly as they were.
 WRITE_TABLES = ("payment_methods", "charges", "subscriptions", "audit_log", "idempotency_records")
 
 
 class Clock:
-    """The service's clock, moved by the test."""
+    """The service's clock, moved by the test. It notes which threads read it, to show requests overlapped."""
 
     def __init__(self, start: datetime):
         self.now = start
+        self.threads: set[int] = set()
 
     def __call__(self) -> datetime:
+        self.threads.add(threading.get_ident())
         return self.now
 
     def advance(self, seconds: float) -> None:
@@ -59,6 +62,15 @@ def clock() -> Clock:
     return Clock(TODAY)
 
 
+_POSTGRES_SKIPPED: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say it loudly when the PostgreSQL half of the suite did not run."""
+    for reason in _POSTGRES_SKIPPED:
+        terminalreporter.write_line(f"PostgreSQL billing tests SKIPPED: {reason}", yellow=True, bold=True)
+
+
 @pytest.fixture(scope="session")
 def pg_admin() -> Iterator[Engine]:
     """An AUTOCOMMIT connection pool on the server's `postgres` database (to create/drop databases)."""
@@ -68,9 +80,11 @@ def pg_admin() -> Iterator[Engine]:
             conn.execute(text("SELECT 1"))
     except OperationalError as error:
         engine.dispose()
-        reason = f"PostgreSQL is unreachable at 127.0.0.1:5432 ({type(error.orig).__name__})"
+        where = make_url(PG_ADMIN_URL)
+        reason = f"PostgreSQL is unreachable at {where.host}:{where.port} ({type(error.orig).__name__})"
         if os.environ.get("CI") == "true":
             pytest.fail(reason + ": CI must run the PostgreSQL tests", pytrace=False)
+        _POSTGRES_SKIPPED.append(reason)
         pytest.skip(reason)
     yield engine
     engine.dispose()
@@ -96,7 +110,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Ite
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        found = Backend("postgresql", f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}")
+        found = Backend("postgresql", make_url(PG_ADMIN_URL).set(database=name).render_as_string())
         _prepare(found.url, clock.now)
         yield found
     finally:
@@ -234,15 +248,16 @@ class Db:
 
 
 @pytest.fixture
-def db(backend: Backend) -> Iterator[Db]:
-    engine = make_engine(backend.url)
-    yield Db(engine)
-    engine.dispose()
+def engine(backend: Backend) -> Iterator[Engine]:
+    """The tests' own connection pool on the app's database: to read state and probe the database itself."""
+    own = make_engine(backend.url)
+    yield own
+    own.dispose()
 
 
-def at(value: datetime) -> datetime:
-    """A stored timestamp as an aware UTC datetime (SQLite hands back naive UTC)."""
-    return as_utc(value)
+@pytest.fixture
+def db(engine: Engine) -> Db:
+    return Db(engine)
 
 
 class Api:

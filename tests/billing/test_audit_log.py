@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from billing_support import ALICE, ALICE_VISA, BOB, BOB_MC, DECLINED, EXCHANGE, TODAY
-from conftest import at
+from billing_support import ALICE, ALICE_VISA, BOB, BOB_MC, DECLINED, EXCHANGE, TODAY, at
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 

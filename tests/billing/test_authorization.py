@@ -142,60 +142,48 @@ async def test_user_without_a_billing_role_may_still_see_who_they_are(client, au
 # --- tenant isolation -------------------------------------------------------------------------------------
 
 
+NEW_EXPIRY = {"exp_month": 1, "exp_year": 2030, "cvc": "123"}
+
+
+def read(sub_id: str, what: str = "") -> tuple[str, str, None]:
+    return ("GET", f"/v1/subscriptions/{sub_id}{what}", None)
+
+
+def pay(sub_id: str, card_id: str) -> tuple[str, str, dict]:
+    return ("POST", f"/v1/subscriptions/{sub_id}/settle", {"payment_method_id": card_id})
+
+
+def edit(card_id: str) -> tuple[str, str, dict]:
+    return ("PATCH", f"/v1/payment-methods/{card_id}", NEW_EXPIRY)
+
+
 @pytest.mark.parametrize(
-    ("user", "method", "path", "body", "code"),
+    ("user", "request_", "code"),
     [
-        (DAVE, "GET", f"/v1/subscriptions/{EXCHANGE}", None, "subscription_not_found"),
-        (DAVE, "GET", f"/v1/subscriptions/{BUSINESS_STANDARD}/charges", None, "subscription_not_found"),
-        (
-            DAVE,
-            "POST",
-            f"/v1/subscriptions/{EXCHANGE}/settle",
-            {"payment_method_id": DAVE_VISA},
-            "subscription_not_found",
+        pytest.param(DAVE, read(EXCHANGE), "subscription_not_found", id="dave-reads-contoso-sub"),
+        pytest.param(
+            DAVE, read(EXCHANGE, "/charges"), "subscription_not_found", id="dave-reads-contoso-charges"
         ),
-        (
-            DAVE,
-            "POST",
-            f"/v1/subscriptions/{FABRIKAM_BASIC}/settle",
-            {"payment_method_id": BOB_MC},
-            "payment_method_not_found",
+        pytest.param(DAVE, pay(EXCHANGE, DAVE_VISA), "subscription_not_found", id="dave-pays-contoso-sub"),
+        pytest.param(
+            DAVE, pay(FABRIKAM_BASIC, BOB_MC), "payment_method_not_found", id="dave-pays-with-bobs-card"
         ),
-        (
-            DAVE,
-            "PATCH",
-            f"/v1/payment-methods/{ALICE_VISA}",
-            {"exp_month": 1, "exp_year": 2030, "cvc": "123"},
-            "payment_method_not_found",
+        pytest.param(DAVE, edit(ALICE_VISA), "payment_method_not_found", id="dave-edits-alices-card"),
+        pytest.param(ALICE, read(FABRIKAM_BASIC), "subscription_not_found", id="alice-reads-fabrikam-sub"),
+        pytest.param(
+            ALICE, read(FABRIKAM_BASIC, "/charges"), "subscription_not_found", id="alice-reads-fab-charges"
         ),
-        (ALICE, "GET", f"/v1/subscriptions/{FABRIKAM_BASIC}", None, "subscription_not_found"),
-        (ALICE, "GET", f"/v1/subscriptions/{FABRIKAM_BASIC}/charges", None, "subscription_not_found"),
-        (
-            ALICE,
-            "POST",
-            f"/v1/subscriptions/{FABRIKAM_BASIC}/settle",
-            {"payment_method_id": ALICE_VISA},
-            "subscription_not_found",
+        pytest.param(
+            ALICE, pay(FABRIKAM_BASIC, ALICE_VISA), "subscription_not_found", id="alice-pays-fabrikam-sub"
         ),
-        (
-            ALICE,
-            "POST",
-            f"/v1/subscriptions/{BUSINESS_STANDARD}/settle",
-            {"payment_method_id": DAVE_VISA},
-            "payment_method_not_found",
+        pytest.param(
+            ALICE, pay(BUSINESS_STANDARD, DAVE_VISA), "payment_method_not_found", id="alice-pays-with-daves"
         ),
-        (
-            ALICE,
-            "PATCH",
-            f"/v1/payment-methods/{DAVE_VISA}",
-            {"exp_month": 1, "exp_year": 2030, "cvc": "123"},
-            "payment_method_not_found",
-        ),
+        pytest.param(ALICE, edit(DAVE_VISA), "payment_method_not_found", id="alice-edits-daves-card"),
     ],
 )
-async def test_other_tenants_ids_do_not_exist_for_the_caller(
-    client, auth, db, user, method, path, body, code
-):
+async def test_other_tenants_ids_do_not_exist_for_the_caller(client, auth, db, user, request_, code):
+    method, path, body = request_
     before = db.snapshot()
 
     response = await client.request(method, path, json=body, headers={**auth(user), **SETTLE_HEADERS})

@@ -111,7 +111,7 @@ async def test_settle_without_a_valid_idempotency_key_is_refused(client, auth, d
     assert db.snapshot() == before
 
 
-async def test_concurrent_duplicates_with_one_key_make_exactly_one_charge(api, db):
+async def test_concurrent_duplicates_with_one_key_make_exactly_one_charge(api, db, clock):
     responses = await asyncio.gather(
         *(api.settle(BOB, EXCHANGE, BOB_MC, key="double-click-0001") for _ in range(20))
     )
@@ -122,9 +122,10 @@ async def test_concurrent_duplicates_with_one_key_make_exactly_one_charge(api, d
     assert len(db.charges(idempotency_key="double-click-0001")) == 1
     assert db.count("charges") == 2  # the seeded decline and this one
     assert db.subscription(EXCHANGE)["outstanding_cents"] == 0
+    assert len(clock.threads) > 1  # the requests were served side by side, not one after the other
 
 
-async def test_concurrent_settles_with_different_keys_charge_the_balance_once(api, db):
+async def test_concurrent_settles_with_different_keys_charge_the_balance_once(api, db, clock):
     responses = await asyncio.gather(
         *(api.settle(BOB, EXCHANGE, BOB_MC, key=f"race-{n:04d}-key") for n in range(20))
     )
@@ -137,3 +138,4 @@ async def test_concurrent_settles_with_different_keys_charge_the_balance_once(ap
     assert db.count("charges") == 2
     # Refused attempts leave no idempotency record behind: their keys stay usable.
     assert db.count("idempotency_records") == 1
+    assert len(clock.threads) > 1  # the requests were served side by side, not one after the other

@@ -13,9 +13,9 @@ from billing_support import (
     DAVE_VISA,
     INCORRECT_CVC,
     TODAY,
+    at,
     error_code,
 )
-from conftest import at
 
 pytestmark = pytest.mark.usefixtures("backend")
 
