@@ -5,6 +5,8 @@ PY311 ?= $(shell (pyenv prefix 3.11 2>/dev/null || echo /usr) | head -n 1)/bin/p
 UV := .venv-tools/bin/uv
 RASA := .venv-rasa/bin/rasa
 export SANIC_HOST ?= 127.0.0.1
+# No telemetry or error reports leave the machine.
+export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: run test install lint typecheck test-billing test-rasa model evaluate bench clean
 

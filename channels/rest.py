@@ -15,6 +15,16 @@ from sanic.response import HTTPResponse
 from channels.vault import redact
 
 log = logging.getLogger(__name__)
+LONGEST_MESSAGE = 1000
+
+
+def triage(text: str) -> str:
+    """Messages NLU cannot read well become explicit intents, so the answer says what was wrong."""
+    if not text.strip():
+        return "/empty_message"
+    if len(text) > LONGEST_MESSAGE:
+        return "/message_too_long"
+    return text
 
 
 async def requested_slot(request: Request, sender_id: str) -> Optional[str]:
@@ -53,8 +63,7 @@ class RedactingRestInput(RestInput):
             sender_id = str(body.get("sender") or "default")[:128]
             text = body.get("message")
             text = text if isinstance(text, str) else ""
-            if not text.strip():
-                text = "/empty_message"  # nothing for NLU to read: say so rather than guess
+            text = triage(text)
             metadata = self.get_metadata(request) or {}
             text, metadata = await redact(
                 text, metadata, await requested_slot(request, sender_id), self.billing_url

@@ -97,7 +97,7 @@ def pg_admin() -> Iterator[Engine]:
     ]
 )
 def backend(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Iterator[Backend]:
-    """A fresh, migrated database holding the demo data."""
+    """A fresh database, migrated, holding the demo data."""
     if request.param == "sqlite":
         path = tmp_path / "billing.db"
         found = Backend("sqlite", f"sqlite:///{path}", path)
@@ -113,7 +113,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Ite
         found = Backend("postgresql", make_url(PG_ADMIN_URL).set(database=name).render_as_string())
         _prepare(found.url, clock.now)
         yield found
-    finally:
+    finally:  # the fixtures using the database (app, engine) are torn down already
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 

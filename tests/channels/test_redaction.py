@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from channels.redaction import find_card_data
+from channels.rest import triage
 
 
 @pytest.mark.parametrize(
@@ -55,3 +56,14 @@ def test_number_and_code_in_one_message():
     found = find_card_data("4242424242424242 exp 12/27 cvv 123")
     assert found.text == "•••• 4242 exp 12/27 cvv •••"
     assert found.card_numbers == ["4242424242424242"] and found.security_code == "123"
+
+
+@pytest.mark.parametrize(("text", "sent"), [
+    ("", "/empty_message"),
+    ("   \n", "/empty_message"),
+    ("a" * 1001, "/message_too_long"),
+    ("4242 4242 4242 4242 " * 60, "/message_too_long"),
+    ("hello", "hello"),
+])
+def test_messages_nlu_cannot_read_become_explicit_intents(text, sent):
+    assert triage(text) == sent

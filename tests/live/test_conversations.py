@@ -184,7 +184,7 @@ def test_bad_input_gets_specific_answers_and_no_charge(talk):
     alice.say("/update_expiry")
     said(alice.say("13/27"), "no month 13")
     said(alice.say("02/2020"), "already past")
-    said(alice.say("a" * 5000), "expiration date")
+    said(alice.say("a" * 5000), "very long message", "expiration date")
     said(alice.say("fin 2027"), "which month")
     assert succeeded_charges(alice, STANDARD) == []
     assert alice.billing(f"/v1/subscriptions/{STANDARD}")["state"] == "past_due"

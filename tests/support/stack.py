@@ -63,7 +63,7 @@ def _start(
     name: str, args: list[str], env: dict[str, str], logdir: Path, port: int, health: str, timeout: float
 ) -> Service:
     log = logdir / f"{name}.log"
-    full_env = {**os.environ, "AUTH_TOKEN_SECRET": TEST_SECRET, **env}
+    full_env = {**os.environ, "AUTH_TOKEN_SECRET": TEST_SECRET, "RASA_TELEMETRY_ENABLED": "false", **env}
     with open(log, "wb") as out:
         process = subprocess.Popen(args, cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT)
     service = Service(name, f"http://127.0.0.1:{port}", process, log)
