@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import weakref
 from typing import Any
 
 import httpx
 
 BILLING_URL = os.environ.get("BILLING_URL", "http://127.0.0.1:8081")
 TIMEOUT = httpx.Timeout(float(os.environ.get("BILLING_TIMEOUT_SECONDS", "5")), connect=1.0)
+
+
+# One pooled client per event loop: a connection per call would cost a TCP handshake each time.
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _shared_client() -> httpx.AsyncClient:
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None or client.is_closed:
+        client = httpx.AsyncClient(timeout=TIMEOUT, limits=httpx.Limits(max_keepalive_connections=20))
+        _clients[loop] = client
+    return client
 
 
 class BillingUnavailable(Exception):
@@ -38,8 +55,9 @@ class BillingClient:
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
         try:
-            async with httpx.AsyncClient(base_url=self._base_url, timeout=TIMEOUT) as client:
-                response = await client.request(method, path, headers=headers, **kwargs)
+            response = await _shared_client().request(
+                method, self._base_url + path, headers=headers, **kwargs
+            )
         except httpx.HTTPError as error:
             raise BillingUnavailable(str(error) or type(error).__name__) from None
         if response.status_code >= 500:

@@ -350,7 +350,11 @@ def cells(level: Level | None) -> list[str]:
 def table_row(concurrency: int, stock: Level | None, ours: Level) -> tuple[str, ...]:
     throughput = ratio(ours.turns_per_second, stock.turns_per_second) if stock else math.nan
     p95 = ratio(ours.ms(95), stock.ms(95)) if stock else math.nan
-    return (str(concurrency), *cells(stock), *cells(ours), f"{throughput:.2f}x", f"{p95:.2f}x")
+    return (str(concurrency), *cells(stock), *cells(ours), times(throughput), times(p95))
+
+
+def times(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:.2f}x"
 
 
 def print_table(rows: list[tuple[str, ...]]) -> None:

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from billing.clock import utcnow
-from billing.db import make_engine, make_sessionmaker
+from billing.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from billing.deps import Services
 from billing.errors import BillingError
 from billing.guard import CardTestingGuard
@@ -41,6 +41,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Fa
     app.state.services = Services(
         settings=settings,
         sessions=sessions,
+        read_sessions=make_read_sessionmaker(engine),
         clock=clock,
         guard=guard,
         settler=Settler(sessions, guard, clock, settings.idempotency_wait_seconds),

@@ -21,6 +21,7 @@ from billing.settle import Settler
 class Services:
     settings: Settings
     sessions: sessionmaker[Session]
+    read_sessions: sessionmaker[Session]
     clock: Callable[[], datetime]
     guard: CardTestingGuard
     settler: Settler
@@ -30,9 +31,9 @@ def services(request: Request) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
 
 
-def session(request: Request) -> Iterator[Session]:
-    """A transaction for the request: committed when the handler returns, else rolled back."""
-    with services(request).sessions.begin() as s:
+def read_session(request: Request) -> Iterator[Session]:
+    """A read-only transaction for the request (writes open their own)."""
+    with services(request).read_sessions.begin() as s:
         yield s
 
 
@@ -48,7 +49,7 @@ def principal(request: Request) -> tokens.Principal:
         issuer=svc.settings.token_issuer,
         audience=svc.settings.token_audience,
     )
-    with svc.sessions() as s:
+    with svc.read_sessions.begin() as s:
         user = s.get(User, caller.user_id)
     if user is None or user.tenant_id != caller.tenant_id:
         raise Unauthenticated("unknown_user", "This user is not known in this tenant.")

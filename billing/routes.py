@@ -10,7 +10,7 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from billing import cards
-from billing.deps import Services, principal, services, session
+from billing.deps import Services, principal, read_session, services
 from billing.errors import BillingError, NotFound
 from billing.models import Charge, PaymentMethod, Subscription, Tenant, User
 from billing.schemas import (
@@ -31,7 +31,7 @@ from billing.views import card_summary, charge_out, subscription_out
 
 router = APIRouter(prefix="/v1")
 Caller = Annotated[Principal, Depends(principal)]
-Db = Annotated[Session, Depends(session)]
+Db = Annotated[Session, Depends(read_session)]
 Svc = Annotated[Services, Depends(services)]
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"description": "A refusal: {error: {code, message}}"} for code in (401, 403, 404, 422)

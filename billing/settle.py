@@ -9,7 +9,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from billing import audit, processor
+from billing.clock import as_utc
 from billing.cards import owned_card, require_billing_role
 from billing.errors import Conflict, Invalid, NotFound, PaymentFailed
 from billing.guard import CardTestingGuard
@@ -26,6 +27,7 @@ from billing.schemas import Settle, SettleResult
 from billing.tokens import Principal
 from billing.views import card_summary, money
 
+ABANDONED_AFTER = timedelta(minutes=2)
 _KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
 
 
@@ -98,6 +100,11 @@ class Settler:
                 )
             if record.state == "done" and record.status_code and record.response is not None:
                 return Outcome(record.status_code, record.response)
+            if self._clock() - as_utc(record.created_at) > ABANDONED_AFTER:
+                # Its process died between the claim and the charge: nothing was charged (the charge
+                # and "done" commit together), so the key is free again.
+                self._release(principal, key)
+                continue
             if time.monotonic() > deadline:
                 raise Conflict(
                     "idempotency_in_progress",

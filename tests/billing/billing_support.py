@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import threading
+from datetime import datetime, timedelta, timezone
+
+import httpx
 
 from billing.clock import as_utc
 from billing.seed import USERS
@@ -61,6 +64,21 @@ DECLINE_MESSAGES = {
 RECEIPT = r"^RCPT-20261129-[0-9A-F]{8}$"
 
 
+class Clock:
+    """The service's clock, moved by the test. It notes which threads read it, to show requests overlapped."""
+
+    def __init__(self, start: datetime):
+        self.now = start
+        self.threads: set[int] = set()
+
+    def __call__(self) -> datetime:
+        self.threads.add(threading.get_ident())
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
 def card_body(number: str = VISA_OK, **overrides: object) -> dict[str, object]:
     """A valid 'add a card' body (valid today), with `overrides` applied."""
     body: dict[str, object] = {
@@ -74,9 +92,9 @@ def card_body(number: str = VISA_OK, **overrides: object) -> dict[str, object]:
     return body
 
 
-def error_code(response: object) -> str:
+def error_code(response: httpx.Response) -> str:
     """The stable refusal code of an error response."""
-    return response.json()["error"]["code"]  # type: ignore[attr-defined, no-any-return]
+    return str(response.json()["error"]["code"])
 
 
 def at(value: datetime) -> datetime:

@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import os
 import secrets
-import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from billing_support import BOB, ROLE_OF, SECRET, TENANT_OF, TODAY, card_body
+from billing_support import BOB, ROLE_OF, SECRET, TENANT_OF, TODAY, Clock, card_body
 from fastapi import FastAPI
 from sqlalchemy import Engine, create_engine, func, inspect, select, text
 from sqlalchemy.engine import make_url
@@ -33,21 +32,6 @@ PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TABLES = Base.metadata.tables
 # The tables a refused request must leave exactly as they were.
 WRITE_TABLES = ("payment_methods", "charges", "subscriptions", "audit_log", "idempotency_records")
-
-
-class Clock:
-    """The service's clock, moved by the test. It notes which threads read it, to show requests overlapped."""
-
-    def __init__(self, start: datetime):
-        self.now = start
-        self.threads: set[int] = set()
-
-    def __call__(self) -> datetime:
-        self.threads.add(threading.get_ident())
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @dataclass(frozen=True)
@@ -90,18 +74,34 @@ def pg_admin() -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
-    ]
-)
-def backend(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Iterator[Backend]:
-    """A fresh database, migrated, holding the demo data."""
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """A fresh database for one test, migrated, holding the demo data."""
+    with _fresh_database(request, tmp_path) as found:
+        yield found
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
+    """One fresh database for a whole module: only for tests that write nothing, and assert so."""
+    with _fresh_database(request, tmp_path_factory.mktemp("billing")) as found:
+        yield found
+
+
+@contextmanager
+def _fresh_database(request: pytest.FixtureRequest, directory: Path) -> Iterator[Backend]:
     if request.param == "sqlite":
-        path = tmp_path / "billing.db"
+        path = directory / "billing.db"
         found = Backend("sqlite", f"sqlite:///{path}", path)
-        _prepare(found.url, clock.now)
+        _prepare(found.url)
         yield found
         return
 
@@ -111,19 +111,19 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Ite
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         found = Backend("postgresql", make_url(PG_ADMIN_URL).set(database=name).render_as_string())
-        _prepare(found.url, clock.now)
+        _prepare(found.url)
         yield found
     finally:  # the fixtures using the database (app, engine) are torn down already
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def _prepare(url: str, now: datetime) -> None:
+def _prepare(url: str) -> None:
     migrate.upgrade(url)
     engine = make_engine(url)
     try:
         with make_sessionmaker(engine).begin() as session:
-            assert seed.seed(session, now)
+            assert seed.seed(session, TODAY)
     finally:
         engine.dispose()
 

@@ -1,6 +1,15 @@
-"""Bad input is refused with a 4xx and a specific code, before anything is written or charged."""
+"""Bad input is refused with a 4xx and a specific code, before anything is written or charged.
+
+Refusals write nothing (each test asserts it), so the tests of this module share one database per backend.
+Each test's clock starts one guard window after the previous one's: failed card checks never add up to a block
+(all on the same day, so expiry checks see the same "today").
+"""
 
 from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from datetime import timedelta
 
 import pytest
 from billing_support import (
@@ -10,7 +19,9 @@ from billing_support import (
     BOB,
     BOB_MC,
     EXCHANGE,
+    TODAY,
     VISA_OK,
+    Clock,
     card_body,
     error_code,
 )
@@ -23,6 +34,21 @@ SETTLE = f"/v1/subscriptions/{EXCHANGE}/settle"
 
 def without(body: dict, field: str) -> dict:
     return {k: v for k, v in body.items() if k != field}
+
+
+_tests_so_far: defaultdict[str, itertools.count] = defaultdict(itertools.count)
+
+
+@pytest.fixture
+def backend(module_backend):
+    return module_backend
+
+
+@pytest.fixture
+def clock(backend):
+    start = TODAY.replace(hour=0, minute=0) + timedelta(seconds=601) * next(_tests_so_far[backend.name])
+    assert start.date() == TODAY.date()
+    return Clock(start)
 
 
 @pytest.fixture

@@ -78,6 +78,24 @@ async def add_every_test_card_and_use_them(api, client, auth) -> None:
     assert (await api.settle(BOB, EXCHANGE, cards[DECLINED[-4:]])).status_code == 402
     assert (await api.settle(BOB, EXCHANGE, cards[INSUFFICIENT_FUNDS[-4:]])).status_code == 402
     assert (await api.settle(BOB, EXCHANGE, cards[VISA_OK[-4:]])).status_code == 200
+    # The chat channel's way in: the digits become single-use vault tokens.
+    number = await client.post(
+        "/v1/vault/card-numbers", json={"number": spaced(VISA_OK)}, headers=auth(ALICE)
+    )
+    code = await client.post("/v1/vault/security-codes", json={"cvc": CVC}, headers=auth(ALICE))
+    assert number.status_code == code.status_code == 201
+    added = await client.post(
+        "/v1/payment-methods",
+        json={
+            "card_number_token": number.json()["token"],
+            "security_code_token": code.json()["token"],
+            "exp_month": 12,
+            "exp_year": 2031,
+            "holder_name": "Alice Martin",
+        },
+        headers=auth(ALICE),
+    )
+    assert added.status_code == 201, added.text
 
 
 @pytest.mark.usefixtures("backend")

@@ -139,3 +139,32 @@ async def test_concurrent_settles_with_different_keys_charge_the_balance_once(ap
     # Refused attempts leave no idempotency record behind: their keys stay usable.
     assert db.count("idempotency_records") == 1
     assert len(clock.threads) > 1  # the requests were served side by side, not one after the other
+
+
+async def test_a_key_left_pending_by_a_dead_process_is_taken_over_after_two_minutes(api, engine, clock):
+    from datetime import timedelta
+
+    from sqlalchemy import insert, select
+
+    from billing.models import Charge, IdempotencyRecord
+    from billing.schemas import Settle
+    from billing.settle import _hash
+    from billing.tokens import Principal
+
+    bob = Principal(user_id=BOB, tenant_id="contoso", roles=("billing_admin",))
+    with engine.begin() as conn:
+        conn.execute(
+            insert(IdempotencyRecord).values(
+                tenant_id="contoso",
+                key="settle-crashed-1",
+                user_id=BOB,
+                request_hash=_hash(bob, EXCHANGE, Settle(payment_method_id=BOB_MC)),
+                state="pending",
+                created_at=clock.now - timedelta(minutes=3),
+            )
+        )
+    response = await api.settle(BOB, EXCHANGE, BOB_MC, key="settle-crashed-1")
+    assert response.status_code == 200
+    with engine.begin() as conn:
+        keys = conn.scalars(select(Charge.idempotency_key).where(Charge.outcome == "succeeded")).all()
+    assert keys.count("settle-crashed-1") == 1

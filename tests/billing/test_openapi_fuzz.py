@@ -8,6 +8,7 @@ import pytest
 import schemathesis
 from billing_support import ALICE, SECRET
 from hypothesis import HealthCheck, given, settings
+from hypothesis.configuration import set_hypothesis_home_dir
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
@@ -29,6 +30,14 @@ def _documented_operations() -> list[tuple[str, str]]:
 
 
 OPERATIONS = _documented_operations()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def hypothesis_home(tmp_path_factory):
+    """Hypothesis keeps its caches in a temporary directory, not in the working tree."""
+    set_hypothesis_home_dir(tmp_path_factory.mktemp("hypothesis"))
+    yield
+    set_hypothesis_home_dir(None)
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
