@@ -47,11 +47,11 @@ var:
 
 lint:
 	.venv-svc/bin/ruff check billing tests/billing bench
-	.venv-rasa/bin/ruff check actions tests/actions tests/live
+	.venv-rasa/bin/ruff check actions channels components tests/actions tests/live tests/channels tests/support
 
 typecheck:
 	.venv-svc/bin/mypy billing
-	.venv-rasa/bin/mypy actions channels
+	.venv-rasa/bin/mypy actions channels components
 
 test-billing:
 	.venv-svc/bin/python -m pytest tests/billing -q -p no:cacheprovider

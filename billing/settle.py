@@ -18,8 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from billing import audit, processor
-from billing.clock import as_utc
 from billing.cards import owned_card, require_billing_role
+from billing.clock import as_utc
 from billing.errors import Conflict, Invalid, NotFound, PaymentFailed
 from billing.guard import CardTestingGuard
 from billing.models import Charge, IdempotencyRecord, RiskEvent, Subscription
