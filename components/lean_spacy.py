@@ -7,8 +7,6 @@ needs the tokenizer, SpacyFeaturizer the static vectors. Lemmas fall back to the
 
 from __future__ import annotations
 
-from typing import Text
-
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.model import InvalidModelError
 from rasa.nlu.utils import spacy_utils
@@ -26,7 +24,7 @@ class SpacyNLP(spacy_utils.SpacyNLP):
     # Same class name as Rasa's: the recipe wires the spaCy model by it (`provide_SpacyNLP`).
 
     @staticmethod
-    def load_model(spacy_model_name: Text) -> SpacyModel:
+    def load_model(spacy_model_name: str) -> SpacyModel:
         import spacy
 
         try:
