@@ -122,15 +122,21 @@ def action_server(workdir: Path, billing_url: str) -> Iterator[Service]:
 
 
 @contextmanager
-def rasa_server(workdir: Path, model: Path, actions_url: str, billing_url: str) -> Iterator[Service]:
+def rasa_server(
+    workdir: Path, model: Path, actions_url: str, billing_url: str, channels: str | None = None
+) -> Iterator[Service]:
+    """Rasa on the model; `channels` replaces our credentials.yml (e.g. to run stock channels)."""
     port = free_port()
-    endpoints = workdir / "endpoints.yml"
+    endpoints = workdir / f"endpoints-{port}.yml"
     endpoints.write_text(
         f'action_endpoint:\n  url: "{actions_url}/webhook"\n'
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"
+        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / f'tracker-{port}.db'}\n"
     )
-    credentials = workdir / "credentials.yml"
-    credentials.write_text(f'channels.rest.RedactingRestInput:\n  billing_url: "{billing_url}"\n')
+    credentials = workdir / f"credentials-{port}.yml"
+    credentials.write_text(channels or (
+        f'channels.rest.RedactingRestInput:\n  billing_url: "{billing_url}"\n'
+        f'channels.socketio.PortalSocketIOInput:\n  billing_url: "{billing_url}"\n'
+    ))
     service = _start(
         "rasa",
         [

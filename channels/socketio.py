@@ -1,0 +1,178 @@
+"""socket.io channel for the portal widget.
+
+Fixes and additions over Rasa 3.6.21's `SocketIOInput`:
+- awaits `enter_room` (stock Rasa calls the coroutine without awaiting it, so with session persistence
+  the socket never joins its room and the user receives no reply at all);
+- verifies the portal's signed user token at connect and refuses the socket without one;
+- passes the token and the page's locale to Rasa as message metadata;
+- forwards bot-message metadata (response name, agent name) to the widget;
+- masks and vaults card numbers and security codes like the REST channel.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, Optional
+
+import jwt
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+from channels.rest import triage
+from channels.vault import redact
+
+log = logging.getLogger(__name__)
+FORWARDED_METADATA = ("utter_action", "agent_name", "sender_role", "handoff")
+
+
+def verify_user_token(token: Any, secret: str) -> Optional[dict[str, Any]]:
+    """The claims of a valid portal token, else None."""
+    if not isinstance(token, str) or not token or not secret:
+        return None
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=["HS256"],
+            issuer="m365-portal",
+            audience="m365-billing",
+            options={"require": ["sub", "tid", "exp"]},
+        )
+    except jwt.PyJWTError:
+        return None
+    return dict(claims)
+
+
+class WidgetOutput(OutputChannel):
+    """Emits each bot message to the conversation's room, metadata included."""
+
+    def __init__(self, sio: AsyncServer, bot_message_evt: str = "bot_uttered") -> None:
+        self.sio = sio
+        self.bot_message_evt = bot_message_evt
+
+    @classmethod
+    def name(cls) -> str:
+        return "socketio"
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        payload: dict[str, Any] = {"text": message.get("text") or ""}
+        buttons: list[dict[str, Any]] = message.get("buttons") or message.get("quick_replies") or []
+        if buttons:
+            payload["quick_replies"] = [
+                {"content_type": "text", "title": b.get("title"), "payload": b.get("payload")}
+                for b in buttons
+            ]
+        if message.get("custom"):
+            payload["custom"] = message["custom"]
+        payload["metadata"] = {key: message[key] for key in FORWARDED_METADATA if message.get(key)}
+        await self.sio.emit(self.bot_message_evt, payload, room=recipient_id)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {"text": text, **kwargs})
+
+
+class _Blueprint(SocketBlueprint):
+    """Keeps the Sanic app, whose agent tells which slot the conversation is asking for."""
+
+    def register(self, app: Sanic, options: dict[str, Any]) -> None:
+        self.ctx.app = app
+        super().register(app, options)
+
+
+class PortalSocketIOInput(SocketIOInput):
+    """`channels.socketio.PortalSocketIOInput` in credentials.yml."""
+
+    def __init__(
+        self,
+        billing_url: str = "http://127.0.0.1:8081",
+        cors_origins: Optional[list[str]] = None,
+        socketio_path: str = "/socket.io",
+    ) -> None:
+        super().__init__(session_persistence=True, socketio_path=socketio_path)
+        self.billing_url = billing_url
+        portal = os.environ.get("PORTAL_ORIGIN", "http://localhost:8080")
+        self.cors_origins = cors_origins or [portal]
+        self.token_secret = os.environ.get("AUTH_TOKEN_SECRET", "")
+
+    @classmethod
+    def name(cls) -> str:
+        return "socketio"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> InputChannel:
+        return cls(**(credentials or {}))
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        return WidgetOutput(self.sio) if self.sio else None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_origins)
+        webhook = _Blueprint(sio, self.socketio_path, "portal_socketio_webhook", __name__)
+        self.sio = sio
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect")
+        async def connect(sid: str, environ: dict[str, Any], auth: Optional[dict[str, Any]] = None) -> bool:
+            token = (auth or {}).get("token")
+            claims = verify_user_token(token, self.token_secret)
+            if claims is None:
+                log.info("socket %s refused: no valid user token", sid)
+                return False
+            await sio.save_session(sid, {"token": token, "user": claims["sub"]})
+            return True
+
+        @sio.on("session_request")
+        async def session_request(sid: str, data: Optional[dict[str, Any]]) -> None:
+            session_id = (data or {}).get("session_id") or uuid.uuid4().hex
+            await sio.enter_room(sid, session_id)  # stock Rasa forgets this await
+            await sio.emit("session_confirm", session_id, room=sid)
+
+        @sio.on(self.user_message_evt)
+        async def handle_message(sid: str, data: dict[str, Any]) -> None:
+            session = await sio.get_session(sid)
+            session_id = data.get("session_id")
+            if not session_id or not isinstance(data.get("message"), str):
+                return
+            sent = data.get("metadata")
+            sent_metadata: dict[str, Any] = sent if isinstance(sent, dict) else {}
+            metadata = {
+                "token": session["token"],
+                "user": session["user"],
+                "locale": str(sent_metadata.get("locale") or "")[:10],
+            }
+            text, metadata = await redact(
+                triage(data["message"]),
+                metadata,
+                await self._requested_slot(webhook, session_id),
+                self.billing_url,
+            )
+            await on_new_message(
+                UserMessage(
+                    text,
+                    WidgetOutput(sio, self.bot_message_evt),
+                    session_id,
+                    input_channel=self.name(),
+                    metadata=metadata,
+                )
+            )
+
+        return webhook
+
+    @staticmethod
+    async def _requested_slot(webhook: _Blueprint, sender_id: str) -> Optional[str]:
+        app = getattr(webhook.ctx, "app", None)
+        agent = getattr(app.ctx, "agent", None) if app else None
+        if agent is None or agent.tracker_store is None:
+            return None
+        tracker = await agent.tracker_store.retrieve(sender_id)
+        return tracker.get_slot("requested_slot") if tracker else None
