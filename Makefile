@@ -8,14 +8,21 @@ export SANIC_HOST ?= 127.0.0.1
 # No telemetry or error reports leave the machine.
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: run test install lint typecheck test-billing test-rasa model evaluate bench clean
+.PHONY: run test install lint typecheck test-billing test-rasa test-browser chromium model evaluate bench clean
 
 run: install .env model ## start every process on the embedded defaults
 	.venv-svc/bin/honcho start -f Procfile
 
 test: install .env lint typecheck test-billing test-rasa ## every test layer
 
-install: .venv-rasa/.stamp .venv-svc/.stamp
+install: .venv-rasa/.stamp .venv-svc/.stamp node_modules/.stamp
+
+node_modules/.stamp: package.json package-lock.json ## the widget's socket.io client, axe-core for tests
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+chromium: ## Debian's Chromium, driven by Playwright in the browser tests
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
 $(UV):
 	$(PY311) -m venv .venv-tools
@@ -46,15 +53,15 @@ var:
 	mkdir -p var
 
 lint:
-	.venv-svc/bin/ruff check billing tests/billing bench
+	.venv-svc/bin/ruff check billing web tests/billing tests/web bench
 	.venv-rasa/bin/ruff check actions channels components tests/actions tests/live tests/channels tests/support
 
 typecheck:
-	.venv-svc/bin/mypy billing
+	.venv-svc/bin/mypy billing web
 	.venv-rasa/bin/mypy actions channels components
 
 test-billing:
-	.venv-svc/bin/python -m pytest tests/billing -q -p no:cacheprovider
+	.venv-svc/bin/python -m pytest tests/billing tests/web -q -p no:cacheprovider
 
 test-rasa: model
 	$(RASA) data validate --domain domain.yml --data data > var/validate.log 2>&1 \

@@ -90,3 +90,32 @@ class ActionAddCard(Action):
         except BillingUnavailable as error:
             explain_refusal(dispatcher, error)
             return reset
+
+
+class ActionUseAddedCard(Action):
+    """A card saved through the widget's secure form (straight to the vault): offer to pay with it."""
+
+    def name(self) -> str:
+        return "action_use_added_card"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        reset: list[EventType] = [SlotSet(name, None) for name in (*FORM_SLOTS, "added_card_id")]
+        card_id = next(tracker.get_latest_entity_values("added_card_id"), None)
+        client = billing(tracker)
+        try:
+            card = next((c for c in await client.own_cards() if c["id"] == card_id), None)
+            if card is None:
+                dispatcher.utter_message(response="utter_card_not_found", wanted=str(card_id or "")[:40])
+                return reset
+            sub_id = tracker.get_slot("subscription_id")
+            if not sub_id:
+                dispatcher.utter_message(response="utter_card_added", card=formatting.card(card))
+                dispatcher.utter_message(response="utter_need_subscription_first")
+                return reset
+            return reset + await ask_confirmation(dispatcher, client, language_of(tracker), sub_id, card)
+        except (BillingRefused, BillingUnavailable) as error:
+            if not explain_refusal(dispatcher, error):
+                raise
+            return reset

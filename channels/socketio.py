@@ -149,6 +149,8 @@ class PortalSocketIOInput(SocketIOInput):
                 "token": session["token"],
                 "user": session["user"],
                 "locale": str(sent_metadata.get("locale") or "")[:10],
+                # What the user saw for a button payload, so history reads as it was clicked.
+                "shown_as": str(sent_metadata.get("shown_as") or "")[:200],
             }
             text, metadata = await redact(
                 triage(data["message"]),

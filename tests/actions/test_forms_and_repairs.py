@@ -120,3 +120,39 @@ async def test_fallback_says_what_was_wrong(domain, text, ranking, said):
             "Utiliser une autre carte",
             "Ajouter une carte",
         ]
+
+
+async def test_a_card_from_the_secure_form_goes_straight_to_confirmation(tokens, domain, billing):
+    import httpx
+
+    from actions.add_card import ActionUseAddedCard
+
+    added = httpx.post(
+        billing["url"] + "/v1/payment-methods",
+        headers={"Authorization": f"Bearer {tokens['bob']}"},
+        json={
+            "number": "4242424242424242",
+            "exp_month": 12,
+            "exp_year": 2028,
+            "cvc": "123",
+            "holder_name": "Bob Durand",
+        },
+    ).json()
+    trk = tracker(
+        tokens["bob"],
+        {"subscription_id": "sub_contoso_exchange_plan1"},
+        intent="card_added",
+        entities=[{"entity": "added_card_id", "value": added["id"]}],
+    )
+    messages, events = await run(ActionUseAddedCard(), trk, domain)
+    assert responses(messages) == ["utter_confirm_payment"]
+    assert slots(events)["payment_method_id"] == added["id"]
+    # Another user's card id is not theirs to use.
+    trk = tracker(
+        tokens["alice"],
+        {"subscription_id": "sub_contoso_exchange_plan1"},
+        intent="card_added",
+        entities=[{"entity": "added_card_id", "value": added["id"]}],
+    )
+    messages, _ = await run(ActionUseAddedCard(), trk, domain)
+    assert responses(messages) == ["utter_card_not_found"]

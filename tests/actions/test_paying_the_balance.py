@@ -12,8 +12,12 @@ STANDARD = "sub_contoso_business_standard"
 
 async def confirmed(tokens, domain, user, sub_id, last_four):
     """Slots after the user picked the card ending `last_four` and was asked to confirm."""
-    trk = tracker(tokens[user], {"subscription_id": sub_id}, intent="use_other_card",
-                  entities=[{"entity": "last_four", "value": last_four}])
+    trk = tracker(
+        tokens[user],
+        {"subscription_id": sub_id},
+        intent="use_other_card",
+        entities=[{"entity": "last_four", "value": last_four}],
+    )
     messages, events = await run(ActionOfferCards(), trk, domain)
     assert responses(messages) == ["utter_confirm_payment"], messages
     return {"subscription_id": sub_id, **slots(events)}
@@ -52,8 +56,12 @@ async def test_a_user_with_no_usable_card_is_offered_to_add_one(tokens, domain):
 
 
 async def test_a_last_four_matching_no_card_lists_the_cards(tokens, domain):
-    trk = tracker(tokens["bob"], {"subscription_id": EXCHANGE}, intent="use_other_card",
-                  entities=[{"entity": "last_four", "value": "1234"}])
+    trk = tracker(
+        tokens["bob"],
+        {"subscription_id": EXCHANGE},
+        intent="use_other_card",
+        entities=[{"entity": "last_four", "value": "1234"}],
+    )
     messages, _ = await run(ActionOfferCards(), trk, domain)
     assert responses(messages) == ["utter_card_not_found", "utter_choose_card"]
     assert [b["title"] for b in messages[1]["buttons"]] == ["Mastercard •••• 4444 (08/2029)"]

@@ -1,0 +1,1 @@
+"""The portal: demo sign-in, "Billing > Your products", the chat widget's assets and session API."""

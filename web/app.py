@@ -1,0 +1,145 @@
+"""The portal web service: sign-in, the products page, the widget's assets and session API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+from fastapi import Cookie, FastAPI, Form, Query
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from billing import seed, tokens
+from billing.errors import Unauthenticated
+from web import history, pages
+from web.settings import WebSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+STATIC = Path(__file__).parent / "static"
+SOCKET_IO = ROOT / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
+COOKIE = "portal_session"
+ROLE_NAMES = {"global_admin": "Global admin", "billing_admin": "Billing admin", "user": "User"}
+Lang = Annotated[str, Query(pattern="^(fr|en)$")]
+
+
+def create_app(settings: WebSettings) -> FastAPI:
+    app = FastAPI(title="Portal", docs_url=None, redoc_url=None)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=[settings.portal_origin],
+        allow_credentials=True,
+        allow_methods=["GET", "POST"],
+    )
+
+    def signed_in(session: str | None) -> tokens.Principal | None:
+        try:
+            return tokens.verify(session, settings.token_secret)
+        except Unauthenticated:
+            return None
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/portal", status_code=303)
+
+    @app.get("/signin", response_class=HTMLResponse)
+    def signin_page(lang: Lang = "en") -> str:
+        users = [(uid, name, ROLE_NAMES[role]) for uid, _tid, name, role, _loc in seed.USERS]
+        return pages.signin(lang, users)
+
+    @app.post("/signin")
+    def signin(
+        user: Annotated[str, Form(max_length=254)], lang: Annotated[str, Form(pattern="^(fr|en)$")] = "en"
+    ) -> Response:
+        known = {uid: (tid, role) for uid, tid, _name, role, _loc in seed.USERS}
+        if user not in known:
+            return HTMLResponse("Unknown demo user.", status_code=400)
+        tenant, role = known[user]
+        token = tokens.mint(
+            settings.token_secret, user, tenant, [role], ttl_seconds=settings.token_ttl_seconds
+        )
+        response = RedirectResponse(f"/portal?lang={lang}", status_code=303)
+        response.set_cookie(
+            COOKIE,
+            token,
+            max_age=settings.token_ttl_seconds,
+            httponly=True,
+            samesite="lax",
+            secure=settings.secure_cookies,
+        )
+        return response
+
+    @app.post("/signout")
+    def signout() -> RedirectResponse:
+        response = RedirectResponse("/signin", status_code=303)
+        response.delete_cookie(COOKIE)
+        return response
+
+    @app.get("/portal", response_class=HTMLResponse)
+    async def portal(
+        lang: Lang | None = None, portal_session: Annotated[str | None, Cookie()] = None
+    ) -> Response:
+        caller = signed_in(portal_session)
+        if caller is None:
+            return RedirectResponse(f"/signin?lang={lang or 'en'}", status_code=303)
+        headers = {"Authorization": f"Bearer {portal_session}"}
+        async with httpx.AsyncClient(base_url=settings.billing_url, timeout=10, headers=headers) as client:
+            me = (await client.get("/v1/me")).json()
+            subscriptions = None
+            if me.get("can_pay"):
+                subscriptions = (await client.get("/v1/subscriptions")).json()["subscriptions"]
+        return HTMLResponse(pages.portal(lang or me.get("locale", "en"), me, subscriptions))
+
+    @app.get("/api/session")
+    def session(portal_session: Annotated[str | None, Cookie()] = None) -> JSONResponse:
+        caller = signed_in(portal_session)
+        if caller is None:
+            return JSONResponse(
+                {"error": {"code": "signed_out", "message": "Sign in first."}}, status_code=401
+            )
+        user = next(u for u in seed.USERS if u[0] == caller.user_id)
+        return JSONResponse(
+            {
+                "token": portal_session,
+                "user": caller.user_id,
+                "display_name": user[2],
+                "locale": user[4],
+                "socket_url": settings.rasa_public_url,
+                "billing_url": settings.billing_public_url,
+            }
+        )
+
+    @app.get("/api/history")
+    async def chat_history(
+        session_id: Annotated[str, Query(pattern=r"^[A-Za-z0-9_-]{8,64}$")],
+        portal_session: Annotated[str | None, Cookie()] = None,
+    ) -> JSONResponse:
+        caller = signed_in(portal_session)
+        if caller is None:
+            return JSONResponse(
+                {"error": {"code": "signed_out", "message": "Sign in first."}}, status_code=401
+            )
+        try:
+            events = await history.fetch(settings.rasa_url, settings.rasa_jwt_secret, session_id)
+        except httpx.HTTPError:
+            return JSONResponse(
+                {"error": {"code": "assistant_unavailable", "message": "The assistant is not reachable."}},
+                status_code=503,
+            )
+        if history.owner(events) not in (None, caller.user_id):
+            return JSONResponse(
+                {"error": {"code": "not_found", "message": "No such conversation."}}, status_code=404
+            )
+        return JSONResponse({"messages": history.transcript(events)})
+
+    @app.get("/vendor/socket.io.min.js", include_in_schema=False)
+    def socket_io() -> FileResponse:
+        return FileResponse(SOCKET_IO, media_type="text/javascript")
+
+    @app.get("/health", include_in_schema=False)
+    def health() -> dict[str, Any]:
+        return {"status": "ok"}
+
+    app.mount("/", StaticFiles(directory=STATIC), name="static")
+    return app

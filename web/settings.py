@@ -1,0 +1,20 @@
+"""Web service settings, read once from the environment (and `.env`)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WebSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    token_secret: str = Field(..., alias="AUTH_TOKEN_SECRET", min_length=32)
+    token_ttl_seconds: int = Field(3600, alias="PORTAL_TOKEN_TTL_SECONDS")
+    billing_url: str = Field("http://127.0.0.1:8081", alias="BILLING_URL")
+    billing_public_url: str = Field("http://localhost:8081", alias="BILLING_PUBLIC_URL")
+    rasa_url: str = Field("http://127.0.0.1:5005", alias="RASA_URL")
+    rasa_public_url: str = Field("http://localhost:5005", alias="RASA_PUBLIC_URL")
+    rasa_jwt_secret: str = Field(..., alias="RASA_JWT_SECRET", min_length=16)
+    portal_origin: str = Field("http://localhost:8080", alias="PORTAL_ORIGIN")
+    secure_cookies: bool = Field(False, alias="SECURE_COOKIES")
