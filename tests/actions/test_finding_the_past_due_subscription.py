@@ -96,3 +96,26 @@ async def test_how_much_again_repeats_the_chosen_subscription(tokens, domain):
     assert responses(messages) == ["utter_summary_card_expired"]
     assert messages[0]["amount"] == "€151.20"
     assert events == []
+
+
+async def test_a_billing_service_that_hangs_times_out_with_an_apology(tokens, domain, monkeypatch):
+    import asyncio
+
+    import httpx
+
+    async def never_answer(reader, writer):
+        await asyncio.sleep(30)
+
+    server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    monkeypatch.setattr("actions.billing_client.BILLING_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setattr("actions.billing_client.TIMEOUT", httpx.Timeout(0.5, connect=0.5))
+    monkeypatch.setattr("actions.billing_client._clients", __import__("weakref").WeakKeyDictionary())
+    try:
+        started = asyncio.get_running_loop().time()
+        messages, events = await run(ActionListPastDue(), tracker(tokens["alice"]), domain)
+        assert asyncio.get_running_loop().time() - started < 3
+    finally:
+        server.close()
+    assert responses(messages) == ["utter_billing_unavailable"]
+    assert events == []

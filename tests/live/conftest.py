@@ -12,6 +12,7 @@ import httpx
 import jwt
 import pytest
 
+from actions.language import detect_language
 from tests.support.stack import (
     ROOT,
     TEST_SECRET,
@@ -54,8 +55,9 @@ def fresh_demo_data(demo_reset: DemoDataReset) -> None:
 class Conversation:
     """One user talking to the assistant over the REST channel, as the widget would."""
 
-    def __init__(self, stack: dict[str, Any], user: str):
+    def __init__(self, stack: dict[str, Any], user: str, language: str):
         self.stack = stack
+        self.language = language  # every reply must be in it (change it when the user switches)
         self.sender = f"live-{uuid.uuid4().hex[:12]}"
         self.token = mint_token(stack["database_url"], user)
         self.transcript: list[tuple[str, list[dict[str, Any]]]] = []
@@ -69,6 +71,10 @@ class Conversation:
         response.raise_for_status()
         replies = list(response.json())
         self.transcript.append((text, replies))
+        for reply in replies:
+            sentence = reply.get("text", "")
+            if len(sentence.split()) >= 3:
+                assert detect_language(sentence) == self.language, f"not in {self.language}: {sentence}"
         return replies
 
     def texts(self, replies: list[dict[str, Any]]) -> str:
@@ -92,7 +98,7 @@ class Conversation:
 
 @pytest.fixture
 def talk(stack: dict[str, Any]):
-    def start(user: str) -> Conversation:
-        return Conversation(stack, user)
+    def start(user: str, language: str = "en") -> Conversation:
+        return Conversation(stack, user, language)
 
     return start

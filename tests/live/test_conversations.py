@@ -61,7 +61,7 @@ def test_owner_updates_the_expiry_and_pays_in_english(talk):
 
 
 def test_owner_updates_the_expiry_and_pays_in_french_free_text(talk):
-    alice = talk("alice@contoso.com")
+    alice = talk("alice@contoso.com", "fr")
     in_language(alice.say("bonjour"), "fr")
     replies = alice.say("je veux régler mon solde impayé")
     in_language(replies, "fr")
@@ -109,7 +109,7 @@ def test_a_non_owner_pays_with_their_own_card(talk):
 
 
 def test_a_user_without_billing_role_is_told_why_in_french(talk):
-    carol = talk("carol@contoso.com")
+    carol = talk("carol@contoso.com", "fr")
     replies = carol.say("je voudrais payer le solde de notre abonnement")
     in_language(replies, "fr")
     said(replies, "rôle de facturation")
@@ -146,9 +146,10 @@ def test_cancel_midway_charges_nothing(talk):
 
 
 def test_language_switch_mid_flow(talk):
-    alice = talk("alice@contoso.com")
+    alice = talk("alice@contoso.com", "fr")
     in_language(alice.say("je veux payer mon solde"), "fr")
     in_language(alice.say(CHOOSE_STANDARD), "fr")
+    alice.language = "en"
     replies = alice.say("in English please")
     in_language(replies, "en")
     said(alice.say("/update_expiry"), "new expiration date")
@@ -167,7 +168,7 @@ def test_single_subscription_owner_retries_the_card(talk):
 
 
 def test_a_digression_inside_the_form_then_resume(talk):
-    alice = talk("alice@contoso.com")
+    alice = talk("alice@contoso.com", "fr")
     alice.say("je veux payer mon solde")
     alice.say(CHOOSE_STANDARD)
     alice.say("/update_expiry")

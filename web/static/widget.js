@@ -137,10 +137,21 @@
       el("input", Object.assign({ id: id, name: name, required: true, autocomplete: "off" }, attrs)),
     ]);
   }
+  function icon() { // a speech bubble, drawn (no emoji font needed)
+    var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    var path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("class", "sc-icon");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    path.setAttribute("d", "M4 4h16a2 2 0 0 1 2 2v9a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z");
+    svg.appendChild(path);
+    return svg;
+  }
   function build() {
     ui.launcher = el("button", { type: "button", class: "sc-launcher", "aria-expanded": "false",
       "aria-controls": "sc-panel", on: { click: function () { toggle(); } } },
-    [el("span", { class: "sc-icon", "aria-hidden": "true", text: "💬" }), el("span", { "data-t": "launcher" })]);
+    [icon(), el("span", { "data-t": "launcher" })]);
     ui.langs = ["fr", "en"].map(function (code) {
       return el("button", { type: "button", class: "sc-lang", lang: code, text: code.toUpperCase(),
         on: { click: function () { chooseLanguage(code); } } });
