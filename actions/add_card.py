@@ -11,7 +11,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import card_forms, formatting
-from actions.context import BillingRefused, BillingUnavailable, billing, explain_refusal, label, language_of
+from actions.context import (
+    BillingAction,
+    BillingRefused,
+    BillingUnavailable,
+    billing,
+    explain_refusal,
+    label,
+    language_of,
+)
 from actions.payment import ask_confirmation
 
 FORM_SLOTS = ("card_number_token", "card_expiry", "security_code_token", "card_holder", "new_card_label")
@@ -92,30 +100,28 @@ class ActionAddCard(Action):
             return reset
 
 
-class ActionUseAddedCard(Action):
+class ActionUseAddedCard(BillingAction):
     """A card saved through the widget's secure form (straight to the vault): offer to pay with it."""
 
     def name(self) -> str:
         return "action_use_added_card"
 
-    async def run(
+    async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        reset: list[EventType] = [SlotSet(name, None) for name in (*FORM_SLOTS, "added_card_id")]
+        reset = self.after_refusal()
         card_id = next(tracker.get_latest_entity_values("added_card_id"), None)
         client = billing(tracker)
-        try:
-            card = next((c for c in await client.own_cards() if c["id"] == card_id), None)
-            if card is None:
-                dispatcher.utter_message(response="utter_card_not_found", wanted=str(card_id or "")[:40])
-                return reset
-            sub_id = tracker.get_slot("subscription_id")
-            if not sub_id:
-                dispatcher.utter_message(response="utter_card_added", card=formatting.card(card))
-                dispatcher.utter_message(response="utter_need_subscription_first")
-                return reset
-            return reset + await ask_confirmation(dispatcher, client, language_of(tracker), sub_id, card)
-        except (BillingRefused, BillingUnavailable) as error:
-            if not explain_refusal(dispatcher, error):
-                raise
+        card = next((c for c in await client.own_cards() if c["id"] == card_id), None)
+        if card is None:
+            dispatcher.utter_message(response="utter_card_not_found", wanted=str(card_id or "")[:40])
             return reset
+        sub_id = tracker.get_slot("subscription_id")
+        if not sub_id:
+            dispatcher.utter_message(response="utter_card_added", card=formatting.card(card))
+            dispatcher.utter_message(response="utter_need_subscription_first")
+            return reset
+        return reset + await ask_confirmation(dispatcher, client, language_of(tracker), sub_id, card)
+
+    def after_refusal(self) -> list[EventType]:
+        return [SlotSet(name, None) for name in (*FORM_SLOTS, "added_card_id")]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.billing_client import BillingClient, BillingRefused, BillingUnavailable
@@ -69,6 +70,7 @@ def explain_refusal(dispatcher: CollectingDispatcher, error: Exception) -> bool:
 
 
 __all__ = [
+    "BillingAction",
     "BillingRefused",
     "BillingUnavailable",
     "billing",
@@ -78,3 +80,27 @@ __all__ = [
     "latest_metadata",
     "user_token",
 ]
+
+
+class BillingAction(Action):
+    """An action that calls billing: the refusals every action shares (signed out, no billing role,
+    too many attempts, billing down) become answers; others propagate."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        try:
+            return await self.act(dispatcher, tracker, domain)
+        except (BillingRefused, BillingUnavailable) as error:
+            if not explain_refusal(dispatcher, error):
+                raise
+            return self.after_refusal()
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        raise NotImplementedError
+
+    def after_refusal(self) -> list[EventType]:
+        """Events to return once a shared refusal was explained."""
+        return []

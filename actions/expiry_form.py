@@ -10,35 +10,41 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import card_forms, formatting
-from actions.context import BillingRefused, BillingUnavailable, billing, explain_refusal, label, language_of
+from actions.context import (
+    BillingAction,
+    BillingRefused,
+    BillingUnavailable,
+    billing,
+    explain_refusal,
+    label,
+    language_of,
+)
 from actions.payment import ask_confirmation
 
 FORM_SLOTS = ("new_expiry", "security_code_token")
 
 
-class ActionCheckCardEditable(Action):
+class ActionCheckCardEditable(BillingAction):
     """Before asking for a new date: is there a card on file, and is it the user's?"""
 
     def name(self) -> str:
         return "action_check_card_editable"
 
-    async def run(
+    async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         sub_id = tracker.get_slot("subscription_id")
         if not sub_id:
             dispatcher.utter_message(response="utter_need_subscription_first")
             return [SlotSet("card_editable", False)]
-        try:
-            card = (await billing(tracker).subscription(sub_id)).get("payment_method") or {}
-        except (BillingRefused, BillingUnavailable) as error:
-            if not explain_refusal(dispatcher, error):
-                raise
-            return [SlotSet("card_editable", False)]
+        card = (await billing(tracker).subscription(sub_id)).get("payment_method") or {}
         if not card.get("owned_by_caller"):
             dispatcher.utter_message(response="utter_not_card_owner", card=formatting.card(card))
             return [SlotSet("card_editable", False)]
         return [SlotSet("card_editable", True), SlotSet("confirming", False)]
+
+    def after_refusal(self) -> list[EventType]:
+        return [SlotSet("card_editable", False)]
 
 
 class ValidateExpiryForm(FormValidationAction):

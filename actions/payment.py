@@ -6,13 +6,13 @@ import json
 import uuid
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import formatting
 from actions.billing_client import BillingClient
-from actions.context import BillingRefused, BillingUnavailable, billing, explain_refusal, language_of
+from actions.context import BillingAction, billing, language_of
 
 
 async def ask_confirmation(
@@ -40,13 +40,13 @@ async def ask_confirmation(
     ]
 
 
-class ActionRetryCard(Action):
+class ActionRetryCard(BillingAction):
     """Retry the card on file: only its owner may, and not while it is expired."""
 
     def name(self) -> str:
         return "action_retry_card"
 
-    async def run(
+    async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         sub_id = tracker.get_slot("subscription_id")
@@ -54,23 +54,18 @@ class ActionRetryCard(Action):
             dispatcher.utter_message(response="utter_need_subscription_first")
             return [SlotSet("confirming", False)]
         client = billing(tracker)
-        try:
-            card = (await client.subscription(sub_id)).get("payment_method") or {}
-            if not card.get("owned_by_caller"):
-                dispatcher.utter_message(response="utter_not_card_owner", card=formatting.card(card))
-                return [SlotSet("confirming", False)]
-            if card.get("expired"):
-                dispatcher.utter_message(
-                    response="utter_card_expired_cannot_retry",
-                    card=formatting.card(card, False),
-                    expiry=formatting.expiry(card["exp_month"], card["exp_year"]),
-                )
-                return [SlotSet("confirming", False)]
-            return await ask_confirmation(dispatcher, client, language_of(tracker), sub_id, card)
-        except (BillingRefused, BillingUnavailable) as error:
-            if not explain_refusal(dispatcher, error):
-                raise
-            return []
+        card = (await client.subscription(sub_id)).get("payment_method") or {}
+        if not card.get("owned_by_caller"):
+            dispatcher.utter_message(response="utter_not_card_owner", card=formatting.card(card))
+            return [SlotSet("confirming", False)]
+        if card.get("expired"):
+            dispatcher.utter_message(
+                response="utter_card_expired_cannot_retry",
+                card=formatting.card(card, False),
+                expiry=formatting.expiry(card["exp_month"], card["exp_year"]),
+            )
+            return [SlotSet("confirming", False)]
+        return await ask_confirmation(dispatcher, client, language_of(tracker), sub_id, card)
 
 
 def pick(cards: list[dict[str, Any]], brand: str | None, last_four: str | None) -> list[dict[str, Any]]:
@@ -82,13 +77,13 @@ def pick(cards: list[dict[str, Any]], brand: str | None, last_four: str | None) 
     return found
 
 
-class ActionOfferCards(Action):
+class ActionOfferCards(BillingAction):
     """Pay with another of the user's own cards: the one they named, or buttons to choose."""
 
     def name(self) -> str:
         return "action_offer_cards"
 
-    async def run(
+    async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         sub_id = tracker.get_slot("subscription_id")
@@ -100,23 +95,18 @@ class ActionOfferCards(Action):
         brand = next(tracker.get_latest_entity_values("card_brand"), None)
         last_four = next(tracker.get_latest_entity_values("last_four"), None)
         reset = [SlotSet("card_brand", None), SlotSet("last_four", None), SlotSet("confirming", False)]
-        try:
-            usable = [c for c in await client.own_cards() if not c.get("expired")]
-            if not usable:
-                dispatcher.utter_message(response="utter_no_other_card")
-                return reset
-            if brand or last_four:
-                found = pick(usable, brand, last_four)
-                if len(found) == 1:
-                    return reset + await ask_confirmation(
-                        dispatcher, client, language_of(tracker), sub_id, found[0]
-                    )
-                wanted = " ".join(part for part in (brand, last_four) if part)
-                dispatcher.utter_message(response="utter_card_not_found", wanted=wanted)
-        except (BillingRefused, BillingUnavailable) as error:
-            if not explain_refusal(dispatcher, error):
-                raise
-            return []
+        usable = [c for c in await client.own_cards() if not c.get("expired")]
+        if not usable:
+            dispatcher.utter_message(response="utter_no_other_card")
+            return reset
+        if brand or last_four:
+            found = pick(usable, brand, last_four)
+            if len(found) == 1:
+                return reset + await ask_confirmation(
+                    dispatcher, client, language_of(tracker), sub_id, found[0]
+                )
+            wanted = " ".join(part for part in (brand, last_four) if part)
+            dispatcher.utter_message(response="utter_card_not_found", wanted=wanted)
         buttons = [
             {
                 "title": formatting.card(c),

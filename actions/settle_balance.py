@@ -4,30 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import subscriptions
-from actions.context import BillingRefused, BillingUnavailable, billing, explain_refusal, language_of
+from actions.context import BillingAction, billing, language_of
 
 
-class ActionListPastDue(Action):
+class ActionListPastDue(BillingAction):
     """Lists past-due subscriptions; with exactly one, goes straight to its options."""
 
     def name(self) -> str:
         return "action_list_past_due"
 
-    async def run(
+    async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         language = language_of(tracker)
-        try:
-            subs = await billing(tracker).past_due_subscriptions()
-        except (BillingRefused, BillingUnavailable) as error:
-            if not explain_refusal(dispatcher, error):
-                raise
-            return []
+        subs = await billing(tracker).past_due_subscriptions()
         if not subs:
             dispatcher.utter_message(response="utter_no_past_due")
             return [SlotSet("subscription_id", None)]
@@ -39,23 +34,18 @@ class ActionListPastDue(Action):
         return [SlotSet("subscription_id", None)]
 
 
-class ActionSelectSubscription(Action):
+class ActionSelectSubscription(BillingAction):
     """The user named a subscription (button or free text): check it is theirs and past due."""
 
     def name(self) -> str:
         return "action_select_subscription"
 
-    async def run(
+    async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         language = language_of(tracker)
         named = tracker.get_slot("subscription") or tracker.latest_message.get("text") or ""
-        try:
-            subs = await billing(tracker).past_due_subscriptions()
-        except (BillingRefused, BillingUnavailable) as error:
-            if not explain_refusal(dispatcher, error):
-                raise
-            return []
+        subs = await billing(tracker).past_due_subscriptions()
         if not subs:
             dispatcher.utter_message(response="utter_no_past_due")
             return [SlotSet("subscription_id", None)]
@@ -68,27 +58,22 @@ class ActionSelectSubscription(Action):
         return subscriptions.present(dispatcher, chosen, language)
 
 
-class ActionExplainBalance(Action):
+class ActionExplainBalance(BillingAction):
     """A digression ("how much again?", "why is it past due?"): answer, then carry on."""
 
     def name(self) -> str:
         return "action_explain_balance"
 
-    async def run(
+    async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         language = language_of(tracker)
         client = billing(tracker)
-        try:
-            sub_id = tracker.get_slot("subscription_id")
-            if sub_id:
-                subscriptions.summarize(dispatcher, await client.subscription(sub_id), language)
-                return []
-            subs = await client.past_due_subscriptions()
-        except (BillingRefused, BillingUnavailable) as error:
-            if not explain_refusal(dispatcher, error):
-                raise
+        sub_id = tracker.get_slot("subscription_id")
+        if sub_id:
+            subscriptions.summarize(dispatcher, await client.subscription(sub_id), language)
             return []
+        subs = await client.past_due_subscriptions()
         if not subs:
             dispatcher.utter_message(response="utter_no_past_due")
         for sub in subs:

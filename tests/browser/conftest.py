@@ -165,7 +165,8 @@ def sign_in(page: Page, user: str, lang: str = "en") -> None:
 
 
 def wait_widget_ready(page: Page) -> None:
-    page.wait_for_function("() => window.SettleChat && document.querySelector('.settlechat .sc-launcher')")
+    """The widget is connected, its session confirmed and the history replayed."""
+    expect(page.locator(".settlechat")).to_have_attribute("data-state", "ready")
 
 
 def settle_button(page: Page, product: str):

@@ -191,7 +191,7 @@
         el("div", { class: "sc-langs", role: "group", "data-label": "langGroup" }, ui.langs),
         ui.restart, ui.close]),
       ui.banner, ui.log, ui.typing, ui.card, ui.compose]);
-    ui.root = el("div", { class: "settlechat", on: { keydown: function (e) {
+    ui.root = el("div", { class: "settlechat", "data-state": "connecting", on: { keydown: function (e) {
       if (e.key === "Escape" && !ui.panel.hidden) { toggle(false); ui.launcher.focus(); }
     } } }, [ui.panel, ui.launcher]);
     document.body.appendChild(ui.root);
@@ -279,6 +279,8 @@
     scroll();
   }
   function banner(on) { ui.banner.hidden = !on; }
+  // data-state on the root: connecting | ready (history shown, messages flow) | offline | signed-out
+  function state(name) { ui.root.setAttribute("data-state", name); }
 
   // ---- sending --------------------------------------------------------------------------------
   function emit(item) {
@@ -392,6 +394,7 @@
     socket.on("connect", function () {
       banner(false);
       S.ready = false;
+      state("connecting");
       socket.emit("session_request", { session_id: S.sid || store(userKey("sid")) || null });
     });
     socket.on("session_confirm", function (sid) {
@@ -406,6 +409,7 @@
         }
         S.ready = socket.connected;
         if (!S.ready) return;
+        state("ready");
         var queued = S.queue;
         S.queue = [];
         queued.forEach(emit);
@@ -418,6 +422,7 @@
     });
     socket.on("disconnect", function (reason) {
       S.ready = false;
+      state("offline");
       if (reason !== "io client disconnect") banner(true);
     });
     socket.on("connect_error", function () {
@@ -446,7 +451,7 @@
     });
     try { if (sessionStorage.getItem("settlechat:open")) toggle(true); } catch (e) { /* ignore */ }
     session().then(function (s) {
-      if (!s) { ui.log.textContent = ""; ui.log.appendChild(el("p", { class: "sc-welcome", text: t("signedOut") })); return; }
+      if (!s) { state("signed-out"); ui.log.textContent = ""; ui.log.appendChild(el("p", { class: "sc-welcome", text: t("signedOut") })); return; }
       applyLanguage();
       try { S.shown = JSON.parse(store(userKey("shown")) || "{}") || {}; } catch (e) { S.shown = {}; }
       return withIo().then(connect);
