@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -82,7 +83,7 @@ __all__ = [
 ]
 
 
-class BillingAction(Action):
+class BillingAction(Action, ABC):
     """An action that calls billing: the refusals every action shares (signed out, no billing role,
     too many attempts, billing down) become answers; others propagate."""
 
@@ -96,10 +97,11 @@ class BillingAction(Action):
                 raise
             return self.after_refusal()
 
+    @abstractmethod
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        raise NotImplementedError
+        """What the action does; billing errors it does not handle itself reach `run`."""
 
     def after_refusal(self) -> list[EventType]:
         """Events to return once a shared refusal was explained."""

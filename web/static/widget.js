@@ -239,6 +239,7 @@
     }
     if (!replay) showCard(meta.utter_action === CARD_ASK);
     scroll();
+    return node;
   }
   function answerReplies(chosen) {
     ui.log.querySelectorAll(".sc-reply:not([disabled])").forEach(function (b) {
@@ -256,10 +257,18 @@
     return text;
   }
   function renderHistory(messages, since) {
+    ui.log.setAttribute("aria-busy", "true"); // not re-announced to screen readers
     ui.log.textContent = "";
+    var offered = [];
     messages.forEach(function (m) {
-      if (m.sender === "user") addUser(shownFor(m.text));
-      else addBot(m, m.answered, true);
+      if (m.sender !== "user") {
+        offered = offered.concat([].slice.call(addBot(m, m.answered, true).querySelectorAll(".sc-reply")));
+        return;
+      }
+      var shown = shownFor(m.text);
+      offered.forEach(function (b) { if (b.textContent === shown) b.classList.add("sc-chosen"); });
+      offered = [];
+      addUser(shown);
     });
     var last = messages[messages.length - 1];
     showCard(!!last && last.sender === "bot" && (last.metadata || {}).utter_action === CARD_ASK && !last.answered);
@@ -268,6 +277,7 @@
     since.forEach(function (m) { if (tail.indexOf("bot:" + m.text) < 0) addBot(m, false); });
     S.queue.forEach(function (m) { if (!m.silent) addUser(m.shown); });
     welcome();
+    ui.log.removeAttribute("aria-busy");
   }
 
   // ---- typing indicator, banner ---------------------------------------------------------------
