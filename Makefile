@@ -13,7 +13,7 @@ export RASA_TELEMETRY_ENABLED := false
 run: install .env model ## start every process on the embedded defaults
 	.venv-svc/bin/honcho start -f Procfile
 
-test: install .env lint typecheck test-billing test-rasa ## every test layer
+test: install .env lint typecheck test-billing test-rasa test-browser ## every test layer
 
 install: .venv-rasa/.stamp .venv-svc/.stamp node_modules/.stamp
 
@@ -53,7 +53,7 @@ var:
 	mkdir -p var
 
 lint:
-	.venv-svc/bin/ruff check billing web tests/billing tests/web bench
+	.venv-svc/bin/ruff check billing web tests/billing tests/web tests/browser bench
 	.venv-rasa/bin/ruff check actions channels components tests/actions tests/live tests/channels tests/support
 
 typecheck:
@@ -72,6 +72,9 @@ test-rasa: model
 	.venv-rasa/bin/python tests/support/story_summary.py results/core
 	.venv-rasa/bin/python tests/support/nlu_report.py --out results/nlu 2> var/nlu-report.log
 	.venv-rasa/bin/python -m pytest tests/channels tests/actions tests/live -q -p no:cacheprovider
+
+test-browser: model chromium
+	.venv-svc/bin/python -m pytest tests/browser -q -p no:cacheprovider
 
 bench: install .env ## figures, not pass/fail
 	.venv-svc/bin/python -m bench.billing_settle

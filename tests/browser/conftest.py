@@ -190,7 +190,8 @@ def reply_button(page: Page, title: str | re.Pattern[str]):
 
 
 def say(page: Page, text: str) -> None:
-    box = page.get_by_role("textbox", name=re.compile("Message to the billing assistant|Message à l'assistant"))
+    name = re.compile("Message to the billing assistant|Message à l'assistant")
+    box = page.get_by_role("textbox", name=name)
     box.fill(text)
     box.press("Enter")
 

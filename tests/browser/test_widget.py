@@ -76,8 +76,8 @@ def test_a_reload_mid_flow_replays_the_history_and_the_flow_continues(page: Page
     expect(log(page).locator(".sc-bot")).to_have_count(len(before))
     assert log(page).locator(".sc-bot").all_inner_texts() == before
     expect(log(page).locator(".sc-user .sc-text")).to_have_text(["Settle balance"])
-    bot_events = [e for e in rasa_tracker(stack, session_id(page, "alice@contoso.com"))["events"]
-                  if e["event"] == "bot"]
+    events = rasa_tracker(stack, session_id(page, "alice@contoso.com"))["events"]
+    bot_events = [e for e in events if e["event"] == "bot"]
     assert len(bot_events) == len(before)
     shots(page, "after-reload")
 
@@ -153,13 +153,16 @@ def test_markup_typed_or_echoed_renders_as_text(page: Page, shots) -> None:
     assert log(page).locator("img").count() == 0
     assert page.locator("img").count() == 0
     assert log(page).locator('a[href^="javascript"]').count() == 0
-    assert page.evaluate("[...document.querySelectorAll('.settlechat a')].every(a => /^(https?|mailto):/.test(a.href))")
+    links = page.evaluate("[...document.querySelectorAll('.settlechat a')].map(a => a.href)")
+    assert links and all(re.match(r"^(https?|mailto):", href) for href in links), links
     assert dialogs == []
 
 
 FOCUSED = """() => {
   const e = document.activeElement;
-  if (!e || e === document.body) return {text: "", label: "", tag: "body", product: "", cls: "", inWidget: false, outline: ""};
+  if (!e || e === document.body) {
+    return {text: "", label: "", tag: "body", product: "", cls: "", inWidget: false, outline: ""};
+  }
   const style = getComputedStyle(e);
   return {text: (e.innerText || e.value || "").trim(), label: e.getAttribute("aria-label") || "",
           tag: e.tagName.toLowerCase(), product: e.dataset.product || "", cls: e.className || "",
@@ -242,7 +245,7 @@ def test_accessibility_scan_with_the_widget_open(page: Page, shots) -> None:
 PAN = "4242 4242 4242 4242"
 
 
-def test_a_card_added_in_the_secure_form_never_reaches_the_socket_or_tracker(page: Page, stack, shots) -> None:
+def test_a_card_added_in_the_secure_form_never_reaches_the_socket_or_tracker(page: Page, stack, shots):
     frames: list[str] = []
     posts: list[tuple[str, str]] = []
 
@@ -263,10 +266,15 @@ def test_a_card_added_in_the_secure_form_never_reaches_the_socket_or_tracker(pag
     bot_says(page, "Please type the card number")
     form = page.locator(".settlechat form.sc-card")
     expect(form).to_be_visible()
-    form.get_by_label("Card number").fill(PAN)
+    form.get_by_label("Card number").fill("4242 4242 4242 4241")  # fails the Luhn check
     form.get_by_label("Expiration date (MM/YY)").fill("12/28")
     form.get_by_label("Security code").fill("123")
     form.get_by_label("Cardholder name").fill("Bob Durand")
+    form.get_by_role("button", name="Save the card").click()
+    expect(form.get_by_role("alert")).to_have_text("This card number is not valid: check the digits.")
+    expect(form).to_be_visible()
+    shots(page, "form-refused")
+    form.get_by_label("Card number").fill(PAN)
     shots(page, "form-filled")
     form.get_by_role("button", name="Save the card").click()
     expect(form).to_be_hidden()
@@ -278,6 +286,7 @@ def test_a_card_added_in_the_secure_form_never_reaches_the_socket_or_tracker(pag
     shots(page, "paid")
 
     digits = PAN.replace(" ", "")
+    assert not any("4242424242424241" in frame for frame in frames)
     socket_posts = [body for url, body in posts if "/socket.io/" in url]
     socket_text = "\n".join(frames + socket_posts)
     assert "user_uttered" in socket_text, "recorded no socket traffic"
@@ -348,6 +357,8 @@ def test_reconnect_banner_and_catch_up(page: Page, stack, shots) -> None:
     missed = bot_says(page, "Sam again")
     expect(missed.locator(".sc-who")).to_have_text("Sam (support)")
     bot_says(page, "new expiration date")  # the queued message went out after the reconnect
+    expect(log(page).locator(".sc-reply:not([disabled])")).to_have_count(0)
+    expect(log(page).locator(".sc-reply.sc-chosen")).to_have_text(["Change the expiration date"])
     expect(page.locator(".settlechat .sc-typing")).to_be_hidden()
     shots(page, "caught-up")
 

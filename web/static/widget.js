@@ -275,7 +275,13 @@
     // Bot messages that arrived while the history was on its way and are not in it yet.
     var tail = messages.slice(-(since.length + 5)).map(function (m) { return m.sender + ":" + m.text; });
     since.forEach(function (m) { if (tail.indexOf("bot:" + m.text) < 0) addBot(m, false); });
-    S.queue.forEach(function (m) { if (!m.silent) addUser(m.shown); });
+    S.queue.forEach(function (m) { // sent while away: they answer the replies offered
+      if (m.silent) return;
+      answerReplies([].filter.call(ui.log.querySelectorAll(".sc-reply:not([disabled])"), function (b) {
+        return b.textContent === m.shown;
+      })[0]);
+      addUser(m.shown);
+    });
     welcome();
     ui.log.removeAttribute("aria-busy");
   }
@@ -347,6 +353,7 @@
     ui.cardSave.textContent = t("saving");
     ui.cardError.textContent = "";
     session().then(function (s) {
+      if (!s) throw new Error(t("signedOut"));
       return fetch(s.billing_url + "/v1/payment-methods", { method: "POST", body: JSON.stringify(body),
         headers: { "Content-Type": "application/json", Authorization: "Bearer " + s.token } });
     }).then(function (r) {
