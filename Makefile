@@ -11,6 +11,10 @@ export RASA_TELEMETRY_ENABLED := false
 .PHONY: run test install lint typecheck test-billing test-rasa test-browser chromium model evaluate bench clean
 
 run: install .env model ## start every process on the embedded defaults
+	@echo "portal and chat widget: http://localhost:8080   (sign in as a demo user)"
+	@echo "billing API:            http://localhost:8081/docs"
+	@echo "Rasa REST channel:      http://localhost:5005/webhooks/rest/webhook"
+	@echo "terminal chat:          .venv-svc/bin/python tools/chat.py alice@contoso.com"
 	.venv-svc/bin/honcho start -f Procfile
 
 test: install .env lint typecheck test-billing test-rasa test-browser ## every test layer
