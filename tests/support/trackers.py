@@ -59,16 +59,3 @@ def slots(events: list[dict[str, Any]]) -> dict[str, Any]:
 
 def billing_get(billing: dict[str, str], token: str, path: str) -> Any:
     return httpx.get(billing["url"] + path, headers={"Authorization": f"Bearer {token}"}).json()
-
-
-def vault(billing: dict[str, str], token: str, kind: str, value: str) -> str:
-    """Vault a card number or security code as the input channel does; the token."""
-    path, field = {
-        "number": ("/v1/vault/card-numbers", "number"),
-        "cvc": ("/v1/vault/security-codes", "cvc"),
-    }[kind]
-    response = httpx.post(
-        billing["url"] + path, json={field: value}, headers={"Authorization": f"Bearer {token}"}
-    )
-    response.raise_for_status()
-    return str(response.json()["token"])
