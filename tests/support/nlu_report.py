@@ -107,6 +107,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     logging.disable(logging.WARNING)
+    import structlog  # Rasa's parse logs go through structlog, straight to stdout: keep the report clean
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     asyncio.run(evaluate(args.out, args.seed))
 
 
