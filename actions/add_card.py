@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -13,11 +13,8 @@ from rasa_sdk.types import DomainDict
 from actions import card_forms, formatting
 from actions.context import (
     BillingAction,
-    BillingRefused,
-    BillingUnavailable,
     billing,
-    explain_refusal,
-    label,
+    chosen_subscription,
     language_of,
 )
 from actions.payment import ask_confirmation
@@ -26,7 +23,7 @@ FORM_SLOTS = ("card_number_token", "card_expiry", "security_code_token", "card_h
 HOLDER = re.compile(r"^[^\W\d_][^\d_]{0,98}[^\W\d_]$")
 
 
-class ValidateCardForm(FormValidationAction):
+class ValidateCardForm(card_forms.AsksSecurityCode, FormValidationAction):
     def name(self) -> str:
         return "validate_card_form"
 
@@ -46,11 +43,6 @@ class ValidateCardForm(FormValidationAction):
     ) -> dict[str, Any]:
         return card_forms.validate_expiry("card_expiry", value, dispatcher, tracker)
 
-    async def validate_security_code_token(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return card_forms.validate_security_code(dispatcher, tracker)
-
     async def validate_card_holder(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -61,16 +53,18 @@ class ValidateCardForm(FormValidationAction):
         return card_forms.invalid(dispatcher, tracker, "card_holder")
 
 
-class ActionAddCard(Action):
+class ActionAddCard(card_forms.SavesACard):
     """Save the vaulted card for the user, then offer to pay with it."""
+
+    form_slots = FORM_SLOTS
 
     def name(self) -> str:
         return "action_add_card"
 
-    async def run(
+    async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        reset: list[EventType] = [SlotSet(name, None) for name in FORM_SLOTS]
+        reset = self.after_refusal()
         number_token = tracker.get_slot("card_number_token")
         cvc_token = tracker.get_slot("security_code_token")
         expiry, holder = tracker.get_slot("card_expiry"), tracker.get_slot("card_holder")
@@ -78,26 +72,12 @@ class ActionAddCard(Action):
             return reset
         month, year = card_forms.split_expiry(expiry)
         client = billing(tracker)
-        language = language_of(tracker)
-        try:
-            card = await client.add_card(number_token, month, year, cvc_token, holder)
-            dispatcher.utter_message(response="utter_card_added", card=formatting.card(card))
-            sub_id = tracker.get_slot("subscription_id")
-            if not sub_id:
-                dispatcher.utter_message(response="utter_need_subscription_first")
-                return reset
-            return reset + await ask_confirmation(dispatcher, client, language, sub_id, card)
-        except BillingRefused as error:
-            if explain_refusal(dispatcher, error):
-                return reset
-            reason = label(domain, f"utter_reason_{error.code}", language)
-            dispatcher.utter_message(
-                response="utter_card_refused", reason=error.message if reason.startswith("utter_") else reason
-            )
+        card = await client.add_card(number_token, month, year, cvc_token, holder)
+        dispatcher.utter_message(response="utter_card_added", card=formatting.card(card))
+        sub_id = chosen_subscription(dispatcher, tracker)
+        if not sub_id:
             return reset
-        except BillingUnavailable as error:
-            explain_refusal(dispatcher, error)
-            return reset
+        return reset + await ask_confirmation(dispatcher, client, language_of(tracker), sub_id, card)
 
 
 class ActionUseAddedCard(BillingAction):
@@ -116,10 +96,10 @@ class ActionUseAddedCard(BillingAction):
         if card is None:
             dispatcher.utter_message(response="utter_card_not_found", wanted=str(card_id or "")[:40])
             return reset
-        sub_id = tracker.get_slot("subscription_id")
-        if not sub_id:
+        if not tracker.get_slot("subscription_id"):
             dispatcher.utter_message(response="utter_card_added", card=formatting.card(card))
-            dispatcher.utter_message(response="utter_need_subscription_first")
+        sub_id = chosen_subscription(dispatcher, tracker)
+        if not sub_id:
             return reset
         return reset + await ask_confirmation(dispatcher, client, language_of(tracker), sub_id, card)
 

@@ -6,9 +6,12 @@ from datetime import date
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
-from actions.context import latest_metadata
+from actions.billing_client import BillingRefused
+from actions.context import BillingAction, label, language_of, latest_metadata
 from actions.expiry_parser import ExpiryError, parse_expiry
 
 MAX_INVALID = 2
@@ -66,3 +69,32 @@ def validate_security_code(dispatcher: CollectingDispatcher, tracker: Tracker) -
 def split_expiry(value: str) -> tuple[int, int]:
     month, year = value.split("/")
     return int(month), int(year)
+
+
+class AsksSecurityCode:
+    """Mixed into a form validator whose form asks for the security code (as a vault token)."""
+
+    async def validate_security_code_token(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return validate_security_code(dispatcher, tracker)
+
+
+class SavesACard(BillingAction):
+    """Saves what a card form collected; billing's refusal of the card is told in the user's words."""
+
+    form_slots: tuple[str, ...] = ()
+
+    def refused(
+        self, dispatcher: CollectingDispatcher, domain: dict[str, Any], tracker: Tracker, error: Exception
+    ) -> bool:
+        if not isinstance(error, BillingRefused):
+            return False
+        reason = label(domain, f"utter_reason_{error.code}", language_of(tracker))
+        dispatcher.utter_message(
+            response="utter_card_refused", reason=error.message if reason.startswith("utter_") else reason
+        )
+        return True
+
+    def after_refusal(self) -> list[EventType]:
+        return [SlotSet(name, None) for name in self.form_slots]

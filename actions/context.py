@@ -75,6 +75,7 @@ __all__ = [
     "BillingRefused",
     "BillingUnavailable",
     "billing",
+    "chosen_subscription",
     "explain_refusal",
     "label",
     "language_of",
@@ -93,7 +94,7 @@ class BillingAction(Action, ABC):
         try:
             return await self.act(dispatcher, tracker, domain)
         except (BillingRefused, BillingUnavailable) as error:
-            if not explain_refusal(dispatcher, error):
+            if not (explain_refusal(dispatcher, error) or self.refused(dispatcher, domain, tracker, error)):
                 raise
             return self.after_refusal()
 
@@ -103,6 +104,20 @@ class BillingAction(Action, ABC):
     ) -> list[EventType]:
         """What the action does; billing errors it does not handle itself reach `run`."""
 
+    def refused(
+        self, dispatcher: CollectingDispatcher, domain: dict[str, Any], tracker: Tracker, error: Exception
+    ) -> bool:
+        """Answer a refusal only this action expects; False lets it propagate."""
+        return False
+
     def after_refusal(self) -> list[EventType]:
-        """Events to return once a shared refusal was explained."""
+        """Events to return once a refusal was explained."""
         return []
+
+
+def chosen_subscription(dispatcher: CollectingDispatcher, tracker: Tracker) -> str | None:
+    """The subscription being settled; without one, say so first."""
+    sub_id = tracker.get_slot("subscription_id")
+    if not sub_id:
+        dispatcher.utter_message(response="utter_need_subscription_first")
+    return str(sub_id) if sub_id else None

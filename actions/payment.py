@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import formatting
 from actions.billing_client import BillingClient
-from actions.context import BillingAction, billing, language_of
+from actions.context import BillingAction, billing, chosen_subscription, language_of
 
 
 async def ask_confirmation(
@@ -49,9 +49,8 @@ class ActionRetryCard(BillingAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        sub_id = tracker.get_slot("subscription_id")
+        sub_id = chosen_subscription(dispatcher, tracker)
         if not sub_id:
-            dispatcher.utter_message(response="utter_need_subscription_first")
             return [SlotSet("confirming", False)]
         client = billing(tracker)
         card = (await client.subscription(sub_id)).get("payment_method") or {}
@@ -86,9 +85,8 @@ class ActionOfferCards(BillingAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        sub_id = tracker.get_slot("subscription_id")
+        sub_id = chosen_subscription(dispatcher, tracker)
         if not sub_id:
-            dispatcher.utter_message(response="utter_need_subscription_first")
             return []
         client = billing(tracker)
         # Only what this message named: an older mention must not narrow the choice.
