@@ -27,15 +27,6 @@ def triage(text: str) -> str:
     return text
 
 
-async def requested_slot(request: Request, sender_id: str) -> Optional[str]:
-    """The slot the conversation is asking for (the security code changes how digits are read)."""
-    agent = getattr(request.app.ctx, "agent", None)
-    if agent is None or agent.tracker_store is None:
-        return None
-    tracker = await agent.tracker_store.retrieve(sender_id)
-    return tracker.get_slot("requested_slot") if tracker else None
-
-
 class RedactingRestInput(RestInput):
     """POST /webhooks/rest/webhook with {sender, message, metadata: {token, locale}}."""
 
@@ -66,7 +57,7 @@ class RedactingRestInput(RestInput):
             text = triage(text)
             metadata = self.get_metadata(request) or {}
             text, metadata = await redact(
-                text, metadata, await requested_slot(request, sender_id), self.billing_url
+                text, metadata, getattr(request.app.ctx, "agent", None), sender_id, self.billing_url
             )
             collector = CollectingOutputChannel()
             try:

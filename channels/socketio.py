@@ -155,7 +155,8 @@ class PortalSocketIOInput(SocketIOInput):
             text, metadata = await redact(
                 triage(data["message"]),
                 metadata,
-                await self._requested_slot(webhook, session_id),
+                self._agent(webhook),
+                session_id,
                 self.billing_url,
             )
             await on_new_message(
@@ -171,10 +172,6 @@ class PortalSocketIOInput(SocketIOInput):
         return webhook
 
     @staticmethod
-    async def _requested_slot(webhook: _Blueprint, sender_id: str) -> Optional[str]:
+    def _agent(webhook: _Blueprint) -> Any:
         app = getattr(webhook.ctx, "app", None)
-        agent = getattr(app.ctx, "agent", None) if app else None
-        if agent is None or agent.tracker_store is None:
-            return None
-        tracker = await agent.tracker_store.retrieve(sender_id)
-        return tracker.get_slot("requested_slot") if tracker else None
+        return getattr(app.ctx, "agent", None) if app else None

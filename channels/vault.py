@@ -14,11 +14,22 @@ TIMEOUT = httpx.Timeout(5.0, connect=1.0)
 SECURITY_CODE_SLOT = "security_code_token"
 
 
+async def requested_slot(agent: Any, sender_id: str) -> str | None:
+    """The slot the conversation is asking for (the security code changes how digits are read)."""
+    if agent is None or agent.tracker_store is None:
+        return None
+    tracker = await agent.tracker_store.retrieve(sender_id)
+    return tracker.get_slot("requested_slot") if tracker else None
+
+
 async def redact(
-    text: str, metadata: dict[str, Any], requested_slot: str | None, billing_url: str
+    text: str, metadata: dict[str, Any], agent: Any, sender_id: str, billing_url: str
 ) -> tuple[str, dict[str, Any]]:
     """The masked text and metadata with a `vault` entry: tokens, brand, last four or an error."""
-    found = find_card_data(text or "", expecting_security_code=requested_slot == SECURITY_CODE_SLOT)
+    if not any(char.isdigit() for char in text or ""):
+        return text, metadata  # no card data without digits: no tracker read on the hot path
+    asked = await requested_slot(agent, sender_id)
+    found = find_card_data(text or "", expecting_security_code=asked == SECURITY_CODE_SLOT)
     if found.text == (text or ""):
         return text, metadata
     vault: dict[str, Any] = {}
