@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,8 +15,14 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from fastapi.staticfiles import StaticFiles
 
 from billing import seed, tokens
+from billing.db import make_engine
 from billing.errors import Unauthenticated
 from web import history, pages
+from web.handoff.api import build_router
+from web.handoff.models import create_schema
+from web.handoff.monitor import HandoffMonitor
+from web.handoff.rasa import RasaGateway
+from web.handoff.store import HandoffStore
 from web.settings import WebSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,10 +31,29 @@ SOCKET_IO = ROOT / "node_modules" / "socket.io-client" / "dist" / "socket.io.min
 COOKIE = "portal_session"
 ROLE_NAMES = {"global_admin": "Global admin", "billing_admin": "Billing admin", "user": "User"}
 Lang = Annotated[str, Query(pattern="^(fr|en)$")]
+AGENTS = [("agent1@support.example", "Agent One"), ("agent2@support.example", "Agent Two")]
 
 
-def create_app(settings: WebSettings) -> FastAPI:
-    app = FastAPI(title="Portal", docs_url=None, redoc_url=None)
+def create_app(settings: WebSettings, store: HandoffStore | None = None) -> FastAPI:
+    if store is None:
+        engine = make_engine(settings.database_url)
+        create_schema(engine)
+        store = HandoffStore(engine, settings.handoff_timeout_seconds)
+        store.seed_agents(AGENTS, settings.agent_demo_password)
+    rasa = RasaGateway(settings.rasa_url, settings.rasa_jwt_secret)
+    monitor = HandoffMonitor(store, rasa)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(monitor.run()) if settings.handoff_monitor else None
+        yield
+        if task:
+            task.cancel()
+
+    app = FastAPI(title="Portal", docs_url=None, redoc_url=None, lifespan=lifespan)
+    app.state.handoffs = store
+    app.state.monitor = monitor
+    app.include_router(build_router(settings, store, rasa))
     app.add_middleware(
         CORSMiddleware,
         allow_origins=[settings.portal_origin],

@@ -18,3 +18,7 @@ class WebSettings(BaseSettings):
     rasa_jwt_secret: str = Field(..., alias="RASA_JWT_SECRET", min_length=16)
     portal_origin: str = Field("http://localhost:8080", alias="PORTAL_ORIGIN")
     secure_cookies: bool = Field(False, alias="SECURE_COOKIES")
+    database_url: str = Field("sqlite:///var/web.db", alias="WEB_DATABASE_URL")
+    handoff_timeout_seconds: float = Field(300, alias="HANDOFF_TIMEOUT_SECONDS", gt=0)
+    agent_demo_password: str = Field("support-demo", alias="AGENT_DEMO_PASSWORD", min_length=8)
+    handoff_monitor: bool = Field(True, alias="HANDOFF_MONITOR")

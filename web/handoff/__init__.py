@@ -1,0 +1,1 @@
+"""Human handoff: the queue, the state machine, the agent console and its API."""

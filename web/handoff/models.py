@@ -1,0 +1,94 @@
+"""The handoff tables: agents, handoffs (one row per request) and the append-only audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Engine, Index, Integer, String, Text, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# States of a handoff (DESIGN.md): requested (queued, conversation paused) -> assigned (an agent holds
+# it) -> returned (the assistant has it again). `requested -> returned` on timeout or user cancel.
+REQUESTED, ASSIGNED, RETURNED = "requested", "assigned", "returned"
+ACTIVE = (REQUESTED, ASSIGNED)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(300))
+
+
+class Handoff(Base):
+    __tablename__ = "handoffs"
+    __table_args__ = (
+        # At most one open handoff per conversation, whichever replica asks.
+        Index(
+            "one_open_handoff_per_conversation",
+            "conversation_id",
+            unique=True,
+            sqlite_where=text("state IN ('requested', 'assigned')"),
+            postgresql_where=text("state IN ('requested', 'assigned')"),
+        ),
+        Index("handoffs_by_state", "state", "requested_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(254))
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    roles: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(2))
+    reason: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    state: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str | None] = mapped_column(String(20), default=None)
+    agent_email: Mapped[str | None] = mapped_column(String(254), default=None)
+    agent_name: Mapped[str | None] = mapped_column(String(100), default=None)
+    requested_at: Mapped[datetime]
+    deadline: Mapped[datetime]
+    assigned_at: Mapped[datetime | None] = mapped_column(default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AuditEntry(Base):
+    """Append-only (database triggers refuse UPDATE and DELETE)."""
+
+    __tablename__ = "handoff_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(40))
+    handoff_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
+    conversation_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+def create_schema(engine: Engine) -> None:
+    """Tables, indexes and the audit log's append-only triggers (idempotent)."""
+    Base.metadata.create_all(engine)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql(
+                "CREATE OR REPLACE FUNCTION handoff_audit_append_only() RETURNS trigger AS $$ "
+                "BEGIN RAISE EXCEPTION 'handoff_audit is append-only'; END; $$ LANGUAGE plpgsql"
+            )
+            conn.exec_driver_sql("DROP TRIGGER IF EXISTS handoff_audit_no_change ON handoff_audit")
+            conn.exec_driver_sql(
+                "CREATE TRIGGER handoff_audit_no_change BEFORE UPDATE OR DELETE ON handoff_audit "
+                "FOR EACH ROW EXECUTE FUNCTION handoff_audit_append_only()"
+            )
+        else:
+            for verb in ("UPDATE", "DELETE"):
+                conn.exec_driver_sql(
+                    f"CREATE TRIGGER IF NOT EXISTS handoff_audit_no_{verb.lower()} BEFORE {verb} "
+                    "ON handoff_audit BEGIN SELECT RAISE(ABORT, 'handoff_audit is append-only'); END"
+                )
