@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.billing_client import BillingClient, BillingRefused, BillingUnavailable
@@ -96,6 +96,9 @@ class BillingAction(Action, ABC):
         except (BillingRefused, BillingUnavailable) as error:
             if not (explain_refusal(dispatcher, error) or self.refused(dispatcher, domain, tracker, error)):
                 raise
+            if isinstance(error, BillingRefused) and error.code == "billing_role_required":
+                # Asking for a person from here hands off with the reason "no billing role".
+                return [*self.after_refusal(), SlotSet("no_billing_role", True)]
             return self.after_refusal()
 
     @abstractmethod

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, UserUtteranceReverted
+from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import label, language_of
@@ -54,4 +54,5 @@ class ActionFallback(Action):
             dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
         else:
             dispatcher.utter_message(response="utter_default")
-        return [UserUtteranceReverted()]
+        # A second fallback in a row brings in a person (rule on `fallback_streak`).
+        return [UserUtteranceReverted(), SlotSet("fallback_streak", True)]

@@ -7,7 +7,7 @@ import unicodedata
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.events import ActionExecuted, ConversationPaused, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 FRENCH = set(
@@ -65,6 +65,9 @@ class ActionDetectLanguage(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        events: list[EventType] = []
+        if intent != "nlu_fallback" and tracker.get_slot("fallback_streak"):
+            events.append(SlotSet("fallback_streak", False))  # understood: the streak is broken
         if intent == "switch_to_english":
             wanted: str | None = "en"
         elif intent == "switch_to_french":
@@ -72,8 +75,8 @@ class ActionDetectLanguage(Action):
         else:
             wanted = detect_language(tracker.latest_message.get("text") or "")
         if wanted and wanted != tracker.get_slot("language"):
-            return [SlotSet("language", wanted)]
-        return []
+            events.append(SlotSet("language", wanted))
+        return events
 
 
 class ActionSessionStart(Action):
@@ -93,5 +96,8 @@ class ActionSessionStart(Action):
         locale = str(metadata.get("locale") or "")
         if locale:
             events.append(SlotSet("language", "fr" if locale.lower().startswith("fr") else "en"))
+        if tracker.is_paused():
+            # A new session must not hand the conversation back from the agent who holds it.
+            events.append(ConversationPaused())
         events.append(ActionExecuted("action_listen"))
         return events

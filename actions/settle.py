@@ -18,6 +18,7 @@ from actions.context import (
     language_of,
 )
 
+PAYMENT_FAILURES_BEFORE_HANDOFF = 3
 ATTEMPT_SLOTS = (
     "payment_method_id",
     "settle_key",
@@ -84,6 +85,9 @@ class ActionSettle(Action):
                 amount=tracker.get_slot("payment_amount_label"),
                 card=tracker.get_slot("payment_card_label"),
             )
+            if failures >= PAYMENT_FAILURES_BEFORE_HANDOFF:
+                # The rule on `payments_keep_failing` brings in a support agent.
+                return [*end_attempt(), SlotSet("failed_attempts", 0), SlotSet("payments_keep_failing", True)]
             return [*end_attempt(), SlotSet("failed_attempts", failures)]
         if error.code == "nothing_to_settle":
             dispatcher.utter_message(response="utter_summary_paid", product=tracker.get_slot("subscription"))

@@ -50,6 +50,15 @@ def verify_user_token(token: Any, secret: str) -> Optional[dict[str, Any]]:
     return dict(claims)
 
 
+def verify_service_token(token: str, secret: str) -> bool:
+    """A token the web service signed with Rasa's API secret for the typing relay."""
+    try:
+        claims = jwt.decode(token, secret, algorithms=["HS256"])
+    except jwt.PyJWTError:
+        return False
+    return claims.get("purpose") == "agent_typing"
+
+
 class WidgetOutput(OutputChannel):
     """Emits each bot message to the conversation's room, metadata included."""
 
@@ -100,6 +109,8 @@ class PortalSocketIOInput(SocketIOInput):
         portal = os.environ.get("PORTAL_ORIGIN", "http://localhost:8080")
         self.cors_origins = cors_origins or [portal]
         self.token_secret = os.environ.get("AUTH_TOKEN_SECRET", "")
+        # The web service signs its calls to `agent_typing` with Rasa's API secret.
+        self.api_secret = os.environ.get("RASA_JWT_SECRET", "")
 
     @classmethod
     def name(cls) -> str:
@@ -120,6 +131,23 @@ class PortalSocketIOInput(SocketIOInput):
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
+
+        @webhook.route("/agent_typing", methods=["POST"])
+        async def agent_typing(request: Request) -> HTTPResponse:
+            """The agent console's typing indicator, relayed to the conversation's room (not stored)."""
+            header = request.headers.get("Authorization", "")
+            if not self.api_secret or not verify_service_token(header[7:], self.api_secret):
+                return response.json({"error": "unauthorized"}, status=401)
+            body = request.json if isinstance(request.json, dict) else {}
+            session_id = body.get("session_id")
+            if not isinstance(session_id, str) or not session_id:
+                return response.json({"error": "session_id is required"}, status=400)
+            await sio.emit(
+                "agent_typing",
+                {"agent_name": str(body.get("agent_name") or "")[:100], "typing": bool(body.get("typing"))},
+                room=session_id,
+            )
+            return response.json({"ok": True})
 
         @sio.on("connect")
         async def connect(sid: str, environ: dict[str, Any], auth: Optional[dict[str, Any]] = None) -> bool:

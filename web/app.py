@@ -34,13 +34,15 @@ Lang = Annotated[str, Query(pattern="^(fr|en)$")]
 AGENTS = [("agent1@support.example", "Agent One"), ("agent2@support.example", "Agent Two")]
 
 
-def create_app(settings: WebSettings, store: HandoffStore | None = None) -> FastAPI:
+def create_app(
+    settings: WebSettings, store: HandoffStore | None = None, rasa: RasaGateway | None = None
+) -> FastAPI:
     if store is None:
         engine = make_engine(settings.database_url)
         create_schema(engine)
         store = HandoffStore(engine, settings.handoff_timeout_seconds)
         store.seed_agents(AGENTS, settings.agent_demo_password)
-    rasa = RasaGateway(settings.rasa_url, settings.rasa_jwt_secret)
+    rasa = rasa or RasaGateway(settings.rasa_url, settings.rasa_jwt_secret)
     monitor = HandoffMonitor(store, rasa)
 
     @contextlib.asynccontextmanager

@@ -104,12 +104,13 @@ def billing_service(workdir: Path) -> Iterator[tuple[Service, str]]:
 
 
 @contextmanager
-def action_server(workdir: Path, billing_url: str) -> Iterator[Service]:
+def action_server(workdir: Path, billing_url: str, web_url: str = "http://127.0.0.1:9") -> Iterator[Service]:
+    """The action server; `web_url` is the web service's handoff API (default: nothing listens)."""
     port = free_port()
     service = _start(
         "actions",
         [str(RASA_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
-        {"BILLING_URL": billing_url, "SANIC_HOST": "127.0.0.1"},
+        {"BILLING_URL": billing_url, "SANIC_HOST": "127.0.0.1", "WEB_URL": web_url},
         workdir,
         port,
         "/health",
@@ -158,7 +159,7 @@ def rasa_server(
             "--jwt-method",
             "HS256",
         ],
-        {"PYTHONPATH": str(ROOT)},
+        {"PYTHONPATH": str(ROOT), "RASA_JWT_SECRET": TEST_SECRET},
         workdir,
         port,
         "/",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,9 +20,11 @@ def billing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-async def portal(billing: str) -> AsyncIterator[httpx.AsyncClient]:
+async def portal(billing: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     settings = WebSettings(  # type: ignore[call-arg]
         _env_file=None,
+        WEB_DATABASE_URL=f"sqlite:///{tmp_path / 'web.db'}",
+        HANDOFF_MONITOR=False,
         AUTH_TOKEN_SECRET=TEST_SECRET,
         BILLING_URL=billing,
         RASA_URL="http://127.0.0.1:9",

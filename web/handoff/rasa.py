@@ -16,17 +16,27 @@ class RasaUnavailable(Exception):
 
 
 class RasaGateway:
-    def __init__(self, rasa_url: str, jwt_secret: str, timeout: float = 10.0):
+    def __init__(
+        self,
+        rasa_url: str,
+        jwt_secret: str,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ):
         self.rasa_url = rasa_url.rstrip("/")
         self.jwt_secret = jwt_secret
         self.timeout = timeout
+        self.transport = transport  # tests put a stand-in for Rasa here
+
+    def _client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.rasa_url, timeout=self.timeout, transport=self.transport)
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {api_token(self.jwt_secret)}"}
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
-            async with httpx.AsyncClient(base_url=self.rasa_url, timeout=self.timeout) as client:
+            async with self._client() as client:
                 response = await client.request(method, path, headers=self._headers(), **kwargs)
         except httpx.HTTPError as error:
             raise RasaUnavailable(f"Rasa is not reachable ({type(error).__name__}).") from None
@@ -68,7 +78,7 @@ class RasaGateway:
         """The agent typing indicator, through our socket.io channel (nothing is stored)."""
         token = jwt.encode({"purpose": "agent_typing"}, self.jwt_secret, algorithm="HS256")
         try:
-            async with httpx.AsyncClient(base_url=self.rasa_url, timeout=self.timeout) as client:
+            async with self._client() as client:
                 await client.post(
                     "/webhooks/socketio/agent_typing",
                     headers={"Authorization": f"Bearer {token}"},

@@ -21,6 +21,8 @@
       number: "Card number", expiry: "Expiration date (MM/YY)", cvc: "Security code",
       holder: "Cardholder name", save: "Save the card", cancel: "Cancel", saving: "Saving…",
       badExpiry: "Enter the expiration date as MM/YY, e.g. 12/28.", added: "{card} added",
+      waiting: "Waiting for a support agent (about {minutes} min).", stopWaiting: "Stop waiting",
+      withAgent: "You're chatting with {name} from support.", agentTyping: "{name} is typing…",
     },
     fr: {
       title: "Assistant facturation", launcher: "Assistant facturation", close: "Fermer la conversation",
@@ -35,12 +37,15 @@
       number: "Numéro de carte", expiry: "Date d'expiration (MM/AA)", cvc: "Code de sécurité",
       holder: "Nom du titulaire", save: "Enregistrer la carte", cancel: "Annuler", saving: "Enregistrement…",
       badExpiry: "Indiquez la date d'expiration au format MM/AA, par ex. 12/28.", added: "{card} ajoutée",
+      waiting: "En attente d'un conseiller (environ {minutes} min).", stopWaiting: "Arrêter d'attendre",
+      withAgent: "Vous discutez avec {name}, du support.", agentTyping: "{name} écrit…",
     },
   };
   var SWITCH = { fr: "en français", en: "in English please" };
   var BRANDS = { visa: "Visa", mastercard: "Mastercard", amex: "American Express", discover: "Discover" };
   var CARD_ASK = "utter_ask_card_number_token";
-  var S = { session: null, sid: null, socket: null, ready: false, queue: [], live: null, shown: {} };
+  var S = { session: null, sid: null, socket: null, ready: false, queue: [], live: null, shown: {},
+    handoff: { state: "bot" } };
   var ui = {};
 
   // ---- storage and language -------------------------------------------------------------------
@@ -160,6 +165,10 @@
     ui.close = el("button", { type: "button", class: "sc-close", "data-label": "close", text: "×",
       on: { click: function () { toggle(false); } } });
     ui.banner = el("div", { class: "sc-banner", role: "status", hidden: true, "data-t": "reconnecting" });
+    ui.handoffText = el("span", { class: "sc-handoff-text" });
+    ui.stopWaiting = el("button", { type: "button", class: "sc-stop-waiting", "data-t": "stopWaiting",
+      on: { click: stopWaiting } });
+    ui.handoff = el("div", { class: "sc-handoff", role: "status", hidden: true }, [ui.handoffText, ui.stopWaiting]);
     ui.log = el("div", { class: "sc-log", role: "log", "aria-live": "polite", tabindex: "0", "data-label": "log" });
     ui.typing = el("div", { class: "sc-typing", role: "status", hidden: true }, [
       el("span", { class: "sc-dots", "aria-hidden": "true" }, [el("span"), el("span"), el("span")]),
@@ -190,7 +199,7 @@
         el("h2", { id: "sc-title", "data-t": "title" }),
         el("div", { class: "sc-langs", role: "group", "data-label": "langGroup" }, ui.langs),
         ui.restart, ui.close]),
-      ui.banner, ui.log, ui.typing, ui.card, ui.compose]);
+      ui.banner, ui.handoff, ui.log, ui.typing, ui.card, ui.compose]);
     ui.root = el("div", { class: "settlechat", "data-state": "connecting", on: { keydown: function (e) {
       if (e.key === "Escape" && !ui.panel.hidden) { toggle(false); ui.launcher.focus(); }
     } } }, [ui.panel, ui.launcher]);
@@ -206,6 +215,7 @@
     ui.langs.forEach(function (b) { b.setAttribute("aria-pressed", String(b.lang === code)); });
     var hint = ui.log.querySelector(".sc-welcome");
     if (hint) hint.textContent = t("welcome");
+    if (ui.handoff) showHandoff(S.handoff);
   }
 
   // ---- transcript -----------------------------------------------------------------------------
@@ -286,10 +296,41 @@
     ui.log.removeAttribute("aria-busy");
   }
 
+  // ---- handoff to a support agent -------------------------------------------------------------
+  // state: bot | requested (queued: the assistant is paused) | assigned (an agent answers)
+  function showHandoff(h) {
+    S.handoff = h && h.state ? h : { state: "bot" };
+    var st = S.handoff.state;
+    ui.handoff.hidden = st === "bot";
+    ui.stopWaiting.hidden = st !== "requested";
+    ui.restart.disabled = st !== "bot";
+    ui.root.setAttribute("data-handoff", st);
+    if (st === "requested") {
+      var minutes = Math.max(1, Math.round((S.handoff.estimated_wait_seconds || 120) / 60));
+      ui.handoffText.textContent = t("waiting").replace("{minutes}", minutes);
+    } else if (st === "assigned") {
+      ui.handoffText.textContent = t("withAgent").replace("{name}", S.handoff.agent_name || "");
+    }
+  }
+  function handoffStatus() {
+    return fetch(BASE + "/api/handoff?session_id=" + encodeURIComponent(S.sid), { credentials: "include" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (h) { if (h) showHandoff(h); }, function () { /* keep the current state */ });
+  }
+  function stopWaiting() {
+    ui.stopWaiting.disabled = true;
+    fetch(BASE + "/api/handoff/cancel", { method: "POST", credentials: "include",
+      headers: { "Content-Type": "application/json" }, body: JSON.stringify({ session_id: S.sid }) })
+      .then(function (r) { if (r.ok) showHandoff({ state: "bot" }); else handoffStatus(); })
+      .finally(function () { ui.stopWaiting.disabled = false; });
+  }
+
   // ---- typing indicator, banner ---------------------------------------------------------------
   var typingTimer = null;
-  function typing(on) {
+  function typing(on, who) {
     clearTimeout(typingTimer);
+    var label = ui.typing.querySelector("[data-t]");
+    label.textContent = who ? t("agentTyping").replace("{name}", who) : t("typing");
     ui.typing.hidden = !on;
     if (on) typingTimer = setTimeout(function () { typing(false); }, 30000);
     scroll();
@@ -313,10 +354,12 @@
       store(userKey("shown"), JSON.stringify(S.shown));
     }
     answerReplies(null);
-    if (!silent) { addUser(item.shown); typing(true); }
+    // While the conversation waits for or is with an agent, the assistant does not answer.
+    if (!silent) { addUser(item.shown); if (S.handoff.state === "bot") typing(true); }
     if (S.ready) emit(item); else S.queue.push(item);
   }
   function restart() {
+    if (S.handoff.state !== "bot") return; // an agent has the conversation: it cannot be restarted
     S.queue = [];
     S.shown = {};
     store(userKey("shown"), null);
@@ -424,6 +467,7 @@
           socket.emit("session_request", { session_id: null });
           return;
         }
+        handoffStatus();
         S.ready = socket.connected;
         if (!S.ready) return;
         state("ready");
@@ -435,7 +479,12 @@
     socket.on("bot_uttered", function (msg) {
       if (S.live) S.live.push(msg);
       typing(false);
+      var meta = (msg && msg.metadata) || {};
+      if (meta.handoff) showHandoff(meta.handoff);
       addBot(msg || {}, false);
+    });
+    socket.on("agent_typing", function (data) {
+      if (data && S.handoff.state === "assigned") typing(!!data.typing, data.agent_name || S.handoff.agent_name);
     });
     socket.on("disconnect", function (reason) {
       S.ready = false;

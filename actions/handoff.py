@@ -1,0 +1,178 @@
+"""Handing the conversation to a support agent and taking it back.
+
+The web service keeps the queue and the handoff states; this module asks it for an agent (with the
+user's own token), pauses the conversation, and, when the conversation comes back (agent hand-back,
+user cancel, timeout: a `handoff_returned` trigger), picks the payment up where it stood or starts over.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import httpx
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import (
+    ActiveLoop,
+    ConversationPaused,
+    EventType,
+    FollowupAction,
+    Restarted,
+    SlotSet,
+)
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.context import language_of, user_token
+from actions.settle import end_attempt
+
+WEB_URL = os.environ.get("WEB_URL", "http://127.0.0.1:8080")
+FORMS = ("expiry_form", "card_form")
+FORM_SLOTS = ("new_expiry", "security_code_token", "card_number_token", "card_expiry", "card_holder")
+
+
+def form_in_progress(tracker: Tracker) -> str | None:
+    """The form that was active before the latest user message (a request for a person stops it)."""
+    events = tracker.events
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
+    for event in reversed(events[:last_user]):
+        if event.get("event") == "active_loop":
+            name = event.get("name")
+            return str(name) if name in FORMS else None
+    return None
+
+
+def handoff_reason(tracker: Tracker) -> str:
+    if tracker.get_slot("payments_keep_failing"):
+        return "payment_failures"
+    if tracker.get_slot("no_billing_role"):
+        return "no_billing_role"
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    if intent == "nlu_fallback":
+        return "repeated_fallback"
+    return "asked_for_person"
+
+
+async def ask_for_agent(
+    conversation_id: str, token: str, reason: str, language: str, detail: str
+) -> dict[str, Any] | None:
+    """The web service's answer (queue position, estimated wait), or None when it cannot take it."""
+    try:
+        async with httpx.AsyncClient(base_url=WEB_URL, timeout=httpx.Timeout(5.0, connect=1.0)) as client:
+            response = await client.post(
+                "/api/handoffs",
+                headers={"Authorization": f"Bearer {token}"},
+                json={
+                    "conversation_id": conversation_id,
+                    "reason": reason,
+                    "language": language,
+                    "detail": detail,
+                },
+            )
+    except httpx.HTTPError:
+        return None
+    if response.status_code not in (200, 201):
+        return None
+    return dict(response.json())
+
+
+class ActionRequestHandoff(Action):
+    """Queue the conversation for an agent, tell the user how long, and pause the assistant."""
+
+    def name(self) -> str:
+        return "action_request_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        language = language_of(tracker)
+        reason = handoff_reason(tracker)
+        token = user_token(tracker)
+        form = form_in_progress(tracker)
+        detail = f"was filling {form}" if form else ""
+        queued = await ask_for_agent(tracker.sender_id, token, reason, language, detail) if token else None
+        reset = [SlotSet("fallback_streak", False), SlotSet("payments_keep_failing", False)]
+        if queued is None:
+            dispatcher.utter_message(response="utter_handoff_unavailable")
+            return reset
+        if reason in ("repeated_fallback", "payment_failures"):
+            dispatcher.utter_message(response=f"utter_handoff_reason_{reason}")
+        dispatcher.utter_message(
+            response="utter_handoff_waiting",
+            position=queued.get("position", 1),
+            minutes=max(1, round(int(queued.get("estimated_wait_seconds", 120)) / 60)),
+            handoff={"state": "requested", "estimated_wait_seconds": queued.get("estimated_wait_seconds")},
+        )
+        return [*reset, SlotSet("handoff_form", form), ConversationPaused()]
+
+
+def _entity(tracker: Tracker, name: str) -> str | None:
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == name:
+            return str(entity.get("value"))
+    return None
+
+
+class ActionHandoffReturned(Action):
+    """The conversation is the assistant's again: resume where it stood, or start over."""
+
+    def name(self) -> str:
+        return "action_handoff_returned"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        mode = _entity(tracker, "handoff_mode") or "resume"
+        back = {"handoff": {"state": "bot"}}
+        if mode in ("restart", "payment"):
+            events: list[EventType] = [
+                ActiveLoop(None),
+                *end_attempt(),
+                SlotSet("subscription_id", None),
+                SlotSet("subscription", None),
+                SlotSet("handoff_form", None),
+                SlotSet("invalid_answers", 0),
+                SlotSet("requested_slot", None),
+                *(SlotSet(name, None) for name in FORM_SLOTS),
+            ]
+            if mode == "restart":
+                dispatcher.utter_message(response="utter_handoff_start_over", **back)
+                dispatcher.utter_message(response="utter_handoff_nothing_pending")
+                return events
+            dispatcher.utter_message(response="utter_handoff_take_payment", **back)
+            return [*events, FollowupAction("action_list_past_due")]
+        response = {"timeout": "utter_handoff_timeout", "cancelled": "utter_handoff_cancelled"}
+        dispatcher.utter_message(response=response.get(mode, "utter_handoff_back"), **back)
+        return self._resume(dispatcher, tracker)
+
+    @staticmethod
+    def _resume(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        form = tracker.get_slot("handoff_form")
+        if form in FORMS:
+            return [SlotSet("handoff_form", None), FollowupAction(str(form))]
+        if tracker.get_slot("confirming"):
+            dispatcher.utter_message(
+                response="utter_confirm_payment",
+                product=tracker.get_slot("subscription"),
+                card=tracker.get_slot("payment_card_label"),
+                amount=tracker.get_slot("payment_amount_label"),
+            )
+            return []
+        if tracker.get_slot("subscription_id"):
+            return [FollowupAction("action_list_past_due")]
+        dispatcher.utter_message(response="utter_handoff_nothing_pending")
+        return []
+
+
+class ActionRestart(Action):
+    """`/restart`, except while an agent has the conversation: a restart would un-pause it."""
+
+    def name(self) -> str:
+        return "action_restart"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        if tracker.is_paused():
+            dispatcher.utter_message(response="utter_restart_blocked")
+            return []
+        return [Restarted()]
