@@ -40,6 +40,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = ROOT / "artifacts" / "browser"
+HANDOFF_TIMEOUT = 25  # seconds a request waits in the queue before the assistant takes it back
+AGENT_PASSWORD = "agent-browser-test"
 BOT_TIMEOUT = 30_000  # ms: a turn can call the action server and billing several times
 
 expect.set_options(timeout=BOT_TIMEOUT)
@@ -59,7 +61,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     try:
         with (
             billing_service(workdir) as (billing, database_url),
-            action_server(workdir, billing.url) as actions,
+            action_server(workdir, billing.url, web_url=origin) as actions,
             rasa_server(workdir, MODEL, actions.url, billing.url) as rasa,
         ):
             web = _start(
@@ -72,6 +74,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                     "RASA_PUBLIC_URL": rasa.url,
                     "RASA_JWT_SECRET": TEST_SECRET,
                     "PORTAL_ORIGIN": origin,
+                    "WEB_DATABASE_URL": f"sqlite:///{workdir / 'web.db'}",
+                    "HANDOFF_TIMEOUT_SECONDS": str(HANDOFF_TIMEOUT),
+                    "AGENT_DEMO_PASSWORD": AGENT_PASSWORD,
                 },
                 workdir,
                 web_port,
@@ -211,3 +216,18 @@ def rasa_tracker(stack: dict[str, Any], sid: str) -> dict[str, Any]:
     )
     response.raise_for_status()
     return dict(response.json())
+
+
+def console_sign_in(page: Page, email: str) -> None:
+    page.goto("/console")
+    page.wait_for_url(re.compile(r"/console/signin"))
+    page.get_by_label("Work e-mail").fill(email)
+    page.get_by_label("Password").fill(AGENT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/console$"))
+    expect(page.locator("#live")).to_have_text("live")
+
+
+def queue_item(page: Page, section: str, user: str):
+    """The queue entry of `user` in a section of the console (waiting, assigned, follow-up)."""
+    return page.locator(f"#{section} a", has_text=user)

@@ -15,15 +15,19 @@ import pytest
 from actions.language import detect_language
 from tests.support.stack import (
     ROOT,
+    SVC_PYTHON,
     TEST_SECRET,
     DemoDataReset,
+    _start,
     action_server,
     billing_service,
+    free_port,
     mint_token,
     rasa_server,
 )
 
 MODEL = Path(os.environ.get("RASA_MODEL", ROOT / "models" / "current.tar.gz"))
+AGENT_PASSWORD = "agent-live-test"
 
 
 @pytest.fixture(scope="session")
@@ -31,12 +35,39 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run `make test` (it trains the model first)")
     workdir = tmp_path_factory.mktemp("stack")
+    web_port = free_port()
+    web_url = f"http://127.0.0.1:{web_port}"
     with (
         billing_service(workdir) as (billing, database_url),
-        action_server(workdir, billing.url) as actions,
+        action_server(workdir, billing.url, web_url=web_url) as actions,
         rasa_server(workdir, MODEL, actions.url, billing.url) as rasa,
     ):
-        yield {"billing": billing, "actions": actions, "rasa": rasa, "database_url": database_url}
+        web = _start(
+            "web",
+            [str(SVC_PYTHON), "-m", "web", "serve", "--host", "127.0.0.1", "--port", str(web_port)],
+            {
+                "BILLING_URL": billing.url,
+                "RASA_URL": rasa.url,
+                "RASA_JWT_SECRET": TEST_SECRET,
+                "WEB_DATABASE_URL": f"sqlite:///{workdir / 'web.db'}",
+                "AGENT_DEMO_PASSWORD": AGENT_PASSWORD,
+                "HANDOFF_TIMEOUT_SECONDS": "600",
+            },
+            workdir,
+            web_port,
+            "/health",
+            60,
+        )
+        try:
+            yield {
+                "billing": billing,
+                "actions": actions,
+                "rasa": rasa,
+                "web": web,
+                "database_url": database_url,
+            }
+        finally:
+            web.stop()
 
 
 @pytest.fixture(scope="session")

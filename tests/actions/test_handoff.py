@@ -1,0 +1,134 @@
+"""The assistant's side of the handoff: asking for an agent, the guards that keep a paused
+conversation paused, and picking the payment up again when the conversation comes back."""
+
+from __future__ import annotations
+
+import pytest
+from rasa_sdk import Tracker
+
+from actions.fallback import ActionFallback
+from actions.handoff import ActionHandoffReturned, ActionRequestHandoff, ActionRestart, form_in_progress
+from actions.language import ActionDetectLanguage, ActionSessionStart
+from tests.support.trackers import responses, run, slots, tracker
+
+
+def paused(trk: Tracker) -> Tracker:
+    state = trk.current_state()
+    state["paused"] = True
+    return Tracker.from_dict(state)
+
+
+def returned(mode: str, slot_values: dict | None = None) -> Tracker:
+    return tracker(
+        None,
+        slot_values,
+        text="/handoff_returned",
+        intent="handoff_returned",
+        entities=[{"entity": "handoff_mode", "value": mode}],
+    )
+
+
+async def test_a_new_session_keeps_a_handed_off_conversation_paused(domain):
+    _, events = await run(ActionSessionStart(), paused(tracker(None)), domain)
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "session_started" and kinds[-2:] == ["pause", "action"]
+
+
+async def test_a_new_session_of_a_conversation_with_the_assistant_is_not_paused(domain):
+    _, events = await run(ActionSessionStart(), tracker(None), domain)
+    assert "pause" not in [e["event"] for e in events]
+
+
+async def test_restart_is_refused_while_an_agent_has_the_conversation(domain):
+    messages, events = await run(
+        ActionRestart(), paused(tracker(None, text="/restart", intent="restart")), domain
+    )
+    assert responses(messages) == ["utter_restart_blocked"] and events == []
+
+
+async def test_restart_works_when_the_assistant_has_the_conversation(domain):
+    _, events = await run(ActionRestart(), tracker(None, text="/restart", intent="restart"), domain)
+    assert [e["event"] for e in events] == ["restart"]
+
+
+async def test_without_the_support_service_the_user_is_told_where_to_go(domain, tokens, monkeypatch):
+    monkeypatch.setattr("actions.handoff.WEB_URL", "http://127.0.0.1:9")
+    trk = tracker(tokens["alice"], text="a person please", intent="human_handoff")
+    messages, events = await run(ActionRequestHandoff(), trk, domain)
+    assert responses(messages) == ["utter_handoff_unavailable"]
+    assert "pause" not in [e["event"] for e in events]
+
+
+async def test_the_form_in_progress_is_remembered_for_the_hand_back():
+    trk = Tracker.from_dict(
+        {
+            "sender_id": "s",
+            "slots": {},
+            "latest_message": {"intent": {"name": "human_handoff"}},
+            "events": [
+                {"event": "active_loop", "name": "expiry_form"},
+                {"event": "user", "text": "a person", "parse_data": {"intent": {"name": "human_handoff"}}},
+                {"event": "active_loop", "name": None},
+            ],
+        }
+    )
+    assert form_in_progress(trk) == "expiry_form"
+    assert form_in_progress(tracker(None)) is None
+
+
+async def test_resume_picks_the_form_up_again(domain):
+    messages, events = await run(
+        ActionHandoffReturned(), returned("resume", {"handoff_form": "expiry_form"}), domain
+    )
+    assert responses(messages) == ["utter_handoff_back"]
+    assert messages[0]["handoff"] == {"state": "bot"}
+    assert events[-1] == {"event": "followup", "name": "expiry_form", "timestamp": None}
+
+
+async def test_resume_asks_again_to_confirm_a_pending_payment(domain):
+    state = {
+        "confirming": True,
+        "subscription": "Exchange",
+        "payment_card_label": "Visa •••• 4242",
+        "payment_amount_label": "€40.00",
+    }
+    messages, _ = await run(ActionHandoffReturned(), returned("resume", state), domain)
+    assert responses(messages) == ["utter_handoff_back", "utter_confirm_payment"]
+
+
+@pytest.mark.parametrize(
+    ("mode", "said"), [("timeout", "utter_handoff_timeout"), ("cancelled", "utter_handoff_cancelled")]
+)
+async def test_timeout_and_cancel_say_so_and_resume(domain, mode, said):
+    messages, events = await run(
+        ActionHandoffReturned(), returned(mode, {"handoff_form": "card_form"}), domain
+    )
+    assert responses(messages) == [said]
+    assert events[-1]["name"] == "card_form"
+
+
+async def test_the_assistant_takes_the_payment_from_the_start(domain):
+    messages, events = await run(
+        ActionHandoffReturned(), returned("payment", {"subscription_id": "x", "confirming": True}), domain
+    )
+    assert responses(messages) == ["utter_handoff_take_payment"]
+    assert slots(events)["subscription_id"] is None and slots(events)["confirming"] is False
+    assert events[-1]["name"] == "action_list_past_due"
+
+
+async def test_start_over_forgets_the_attempt(domain):
+    messages, events = await run(ActionHandoffReturned(), returned("restart", {"settle_key": "k"}), domain)
+    assert responses(messages) == ["utter_handoff_start_over", "utter_handoff_nothing_pending"]
+    assert slots(events)["settle_key"] is None
+    assert "followup" not in [e["event"] for e in events]
+
+
+async def test_a_fallback_starts_a_streak_and_an_understood_message_breaks_it(domain):
+    _, events = await run(ActionFallback(), tracker(None, text="zorglub", intent="nlu_fallback"), domain)
+    assert slots(events) == {"fallback_streak": True}
+    trk = tracker(None, {"fallback_streak": True}, text="hello", intent="greet")
+    _, events = await run(ActionDetectLanguage(), trk, domain)
+    assert slots(events)["fallback_streak"] is False
+    trk = tracker(None, {"fallback_streak": True}, text="blorf", intent="nlu_fallback")
+    _, events = await run(ActionDetectLanguage(), trk, domain)
+    assert "fallback_streak" not in slots(events)
