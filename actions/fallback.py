@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import label, language_of
+from actions.handoff import request_handoff
 
 LONG_MESSAGE = 1000
 MEANINGFUL = {
@@ -28,7 +29,8 @@ _LETTERS = re.compile(r"[^\W_]", re.UNICODE)
 
 
 class ActionFallback(Action):
-    """Handles `nlu_fallback`: say specifically what was wrong, or offer the close candidates."""
+    """Handles `nlu_fallback`, the policies' fallback and out-of-context answers: say specifically
+    what was wrong, or offer the close candidates; the second time in a row, bring in a person."""
 
     def name(self) -> str:
         return "action_fallback"
@@ -37,6 +39,9 @@ class ActionFallback(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         text = str(tracker.latest_message.get("text") or "")
+        if tracker.get_slot("fallback_streak") and _LETTERS.search(text):
+            # The second message in a row the assistant could not use: bring in a person.
+            return [UserUtteranceReverted(), *await request_handoff(dispatcher, tracker, "repeated_fallback")]
         if not _LETTERS.search(text):
             dispatcher.utter_message(response="utter_empty_message")
             return [UserUtteranceReverted()]

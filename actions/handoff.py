@@ -84,25 +84,29 @@ class ActionRequestHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        language = language_of(tracker)
-        reason = handoff_reason(tracker)
-        token = user_token(tracker)
-        form = form_in_progress(tracker)
-        detail = f"was filling {form}" if form else ""
-        queued = await ask_for_agent(tracker.sender_id, token, reason, language, detail) if token else None
-        reset = [SlotSet("fallback_streak", False), SlotSet("payments_keep_failing", False)]
-        if queued is None:
-            dispatcher.utter_message(response="utter_handoff_unavailable")
-            return reset
-        if reason in ("repeated_fallback", "payment_failures"):
-            dispatcher.utter_message(response=f"utter_handoff_reason_{reason}")
-        dispatcher.utter_message(
-            response="utter_handoff_waiting",
-            position=queued.get("position", 1),
-            minutes=max(1, round(int(queued.get("estimated_wait_seconds", 120)) / 60)),
-            handoff={"state": "requested", "estimated_wait_seconds": queued.get("estimated_wait_seconds")},
-        )
-        return [*reset, SlotSet("handoff_form", form), ConversationPaused()]
+        return await request_handoff(dispatcher, tracker, handoff_reason(tracker))
+
+
+async def request_handoff(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[EventType]:
+    """Ask the web service for an agent; on success say how long and pause the conversation."""
+    language = language_of(tracker)
+    token = user_token(tracker)
+    form = form_in_progress(tracker)
+    detail = f"was filling {form}" if form else ""
+    queued = await ask_for_agent(tracker.sender_id, token, reason, language, detail) if token else None
+    reset = [SlotSet("fallback_streak", False), SlotSet("payments_keep_failing", False)]
+    if queued is None:
+        dispatcher.utter_message(response="utter_handoff_unavailable")
+        return reset
+    if reason in ("repeated_fallback", "payment_failures"):
+        dispatcher.utter_message(response=f"utter_handoff_reason_{reason}")
+    dispatcher.utter_message(
+        response="utter_handoff_waiting",
+        position=queued.get("position", 1),
+        minutes=max(1, round(int(queued.get("estimated_wait_seconds", 120)) / 60)),
+        handoff={"state": "requested", "estimated_wait_seconds": queued.get("estimated_wait_seconds")},
+    )
+    return [*reset, SlotSet("handoff_form", form), ConversationPaused()]
 
 
 def _entity(tracker: Tracker, name: str) -> str | None:
@@ -174,5 +178,5 @@ class ActionRestart(Action):
     ) -> list[EventType]:
         if tracker.is_paused():
             dispatcher.utter_message(response="utter_restart_blocked")
-            return []
+            return [FollowupAction("action_listen")]  # and stay paused
         return [Restarted()]

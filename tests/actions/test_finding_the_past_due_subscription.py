@@ -72,7 +72,7 @@ async def test_another_tenants_subscription_is_unknown(tokens, domain):
 async def test_a_user_without_billing_role_is_told_why(tokens, domain):
     messages, events = await run(ActionListPastDue(), tracker(tokens["carol"]), domain)
     assert responses(messages) == ["utter_no_billing_role"]
-    assert events == []
+    assert events == [{"event": "slot", "name": "no_billing_role", "value": True, "timestamp": None}]
 
 
 @pytest.mark.parametrize("token", [None, "forged.token.value"])

@@ -43,7 +43,7 @@ async def test_restart_is_refused_while_an_agent_has_the_conversation(domain):
     messages, events = await run(
         ActionRestart(), paused(tracker(None, text="/restart", intent="restart")), domain
     )
-    assert responses(messages) == ["utter_restart_blocked"] and events == []
+    assert responses(messages) == ["utter_restart_blocked"] and [e["event"] for e in events] == ["followup"]
 
 
 async def test_restart_works_when_the_assistant_has_the_conversation(domain):
@@ -132,3 +132,11 @@ async def test_a_fallback_starts_a_streak_and_an_understood_message_breaks_it(do
     trk = tracker(None, {"fallback_streak": True}, text="blorf", intent="nlu_fallback")
     _, events = await run(ActionDetectLanguage(), trk, domain)
     assert "fallback_streak" not in slots(events)
+
+
+async def test_a_second_message_not_understood_brings_in_a_person(domain, tokens, monkeypatch):
+    monkeypatch.setattr("actions.handoff.WEB_URL", "http://127.0.0.1:9")  # support unreachable
+    trk = tracker(tokens["bob"], {"fallback_streak": True}, text="blip blop", intent="inform")
+    messages, events = await run(ActionFallback(), trk, domain)
+    assert responses(messages) == ["utter_handoff_unavailable"]
+    assert events[0]["event"] == "rewind" and slots(events)["fallback_streak"] is False
