@@ -12,6 +12,7 @@ export RASA_TELEMETRY_ENABLED := false
 
 run: install .env model ## start every process on the embedded defaults
 	@echo "portal and chat widget: http://localhost:8080   (sign in as a demo user)"
+	@echo "agent console:          http://localhost:8080/console   (agent1@support.example / support-demo)"
 	@echo "billing API:            http://localhost:8081/docs"
 	@echo "Rasa REST channel:      http://localhost:5005/webhooks/rest/webhook"
 	@echo "terminal chat:          .venv-svc/bin/python tools/chat.py alice@contoso.com"

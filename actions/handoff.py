@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import (
+    ActionExecuted,
     ActiveLoop,
     ConversationPaused,
     EventType,
@@ -106,7 +107,9 @@ async def request_handoff(dispatcher: CollectingDispatcher, tracker: Tracker, re
         minutes=max(1, round(int(queued.get("estimated_wait_seconds", 120)) / 60)),
         handoff={"state": "requested", "estimated_wait_seconds": queued.get("estimated_wait_seconds")},
     )
-    return [*reset, SlotSet("handoff_form", form), ConversationPaused()]
+    # Listening first: once resumed (hand-back, /restart attempt), the next message is matched by the
+    # rules like any user turn (the pause stops Rasa before it would predict action_listen itself).
+    return [*reset, SlotSet("handoff_form", form), ActionExecuted("action_listen"), ConversationPaused()]
 
 
 def _entity(tracker: Tracker, name: str) -> str | None:
