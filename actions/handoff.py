@@ -28,6 +28,7 @@ from actions.settle import end_attempt
 
 WEB_URL = os.environ.get("WEB_URL", "http://127.0.0.1:8080")
 FORMS = ("expiry_form", "card_form")
+FORM_DETAIL = {"expiry_form": "was giving a new expiry date", "card_form": "was adding a new card"}
 FORM_SLOTS = ("new_expiry", "security_code_token", "card_number_token", "card_expiry", "card_holder")
 
 
@@ -93,7 +94,7 @@ async def request_handoff(dispatcher: CollectingDispatcher, tracker: Tracker, re
     language = language_of(tracker)
     token = user_token(tracker)
     form = form_in_progress(tracker)
-    detail = f"was filling {form}" if form else ""
+    detail = FORM_DETAIL.get(form or "", "")
     queued = await ask_for_agent(tracker.sender_id, token, reason, language, detail) if token else None
     reset = [SlotSet("fallback_streak", False), SlotSet("payments_keep_failing", False)]
     if queued is None:

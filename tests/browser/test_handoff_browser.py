@@ -122,7 +122,8 @@ def test_french_user_asks_for_a_person_mid_payment_and_the_agent_hands_back(
     expect(agent1.locator("#conv-state")).to_contain_text("Back with the assistant: handed back (resume)")
     assert httpx.get(f"{stack['origin']}/console/api/audit").status_code == 401  # not without a session
     actions = agent1.evaluate(
-        "fetch('/console/api/audit').then(r => r.json()).then(d => d.entries.map(e => e.action))"
+        "fetch('/console/api/audit').then(r => r.json())"
+        ".then(d => d.entries.filter(e => e.handoff_id).map(e => e.action))"
     )
     assert actions[-4:] == ["requested", "claimed", "agent_message", "handed_back"]
 
@@ -130,6 +131,7 @@ def test_french_user_asks_for_a_person_mid_payment_and_the_agent_hands_back(
 def test_nobody_claims_in_time_and_the_assistant_takes_it_back(new_context, stack, shots) -> None:
     user = new_context().new_page()
     sign_in(user, "bob@contoso.com", "en")
+    user.evaluate("SettleChat.open()")
     say(user, "I want to talk to a person")
     bot_says(user, "I've asked a support agent to join")
     expect(handoff_bar(user)).to_contain_text("Waiting for a support agent")
@@ -149,6 +151,7 @@ def test_nobody_claims_in_time_and_the_assistant_takes_it_back(new_context, stac
 def test_the_user_stops_waiting(new_context, stack, shots) -> None:
     user = new_context().new_page()
     sign_in(user, ALICE, "en")
+    user.evaluate("SettleChat.open()")
     say(user, "can I speak to a human please")
     bot_says(user, "I've asked a support agent to join")
     agent = new_context().new_page()
@@ -167,6 +170,7 @@ def test_an_agent_lets_the_assistant_take_the_payment_of_a_fresh_conversation(
 ) -> None:
     user = new_context().new_page()
     sign_in(user, ALICE, "fr")
+    user.evaluate("SettleChat.open()")
     say(user, "bonjour, je veux parler à un humain")
     bot_says(user, "J'ai demandé à un conseiller")
     agent = new_context().new_page()
@@ -190,6 +194,7 @@ def test_an_agent_lets_the_assistant_take_the_payment_of_a_fresh_conversation(
 def test_the_console_never_shows_a_card_number_the_user_typed(new_context, stack, shots) -> None:
     user = new_context().new_page()
     sign_in(user, ALICE, "en")
+    user.evaluate("SettleChat.open()")
     say(user, f"my card is {PAN} can someone help")
     say(user, "I want to talk to a person")
     bot_says(user, "I've asked a support agent to join")

@@ -125,7 +125,7 @@ def test_the_agent_hands_back_and_the_form_resumes_where_it_stood(talk, agent) -
     said(alice.say("/update_expiry"), "new expiration date")
     alice.say("actually I'd like to talk to a real person")
     handoff = agent.waiting_for(alice.sender)
-    assert handoff["detail"] == "was filling expiry_form"
+    assert handoff["detail"] == "was giving a new expiry date"
     agent.call("POST", f"/handoffs/{handoff['id']}/claim").raise_for_status()
     sent = agent.call(
         "POST", f"/handoffs/{handoff['id']}/messages", json={"text": "Hello Alice, how can I help?"}

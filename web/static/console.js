@@ -10,6 +10,7 @@
     payment_failures: "Three failed payments",
     no_billing_role: "No billing role, wants help"
   };
+  var BRANDS = { visa: "Visa", mastercard: "Mastercard", amex: "American Express", discover: "Discover" };
   var OUTCOMES = { resume: "handed back (resume)", restart: "handed back (start over)",
     payment: "assistant took the payment", cancelled: "user stopped waiting", timeout: "nobody claimed it in time" };
   var current = null;       // id of the handoff shown
@@ -133,7 +134,7 @@
     if (ctx.billing_error) box.appendChild(el("p", "placeholder", ctx.billing_error));
     var subs = el("ul");
     (ctx.subscriptions || []).forEach(function (s) {
-      var card = s.card ? s.card.brand + " •••• " + s.card.last4 + (s.card.expiry ? ", expires " + s.card.expiry : "")
+      var card = s.card ? (BRANDS[s.card.brand] || s.card.brand) + " •••• " + s.card.last4 + (s.card.expiry ? ", expires " + s.card.expiry : "")
         + (s.card.owned_by_user ? "" : " (someone else's card)") : "no card on file";
       subs.appendChild(el("li", null, s.product + ": " + s.amount.amount + " " + s.amount.currency + " · " + card
         + (s.reason ? " · " + s.reason.replace(/_/g, " ") : "")));
