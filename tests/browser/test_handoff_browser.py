@@ -91,6 +91,7 @@ def test_french_user_asks_for_a_person_mid_payment_and_the_agent_hands_back(
     joined = bot_says(user, "Agent One, du support, a rejoint la conversation.")
     expect(joined.locator(".sc-who")).to_have_text("Agent One")
     expect(handoff_bar(user)).to_contain_text("Vous discutez avec Agent One")
+    expect(log(user).locator(".sc-waiting .sc-reply")).to_be_disabled()  # "stop waiting" is moot now
 
     agent1.locator("#reply-text").fill("Bonjour Alice")
     expect(user.locator(".settlechat .sc-typing")).to_contain_text("Agent One écrit")

@@ -68,6 +68,7 @@
   }
   function renderQueue() {
     $("waiting-count").textContent = queue.waiting.length;
+    $("waiting-count").className = queue.waiting.length ? "count" : "count none";
     renderList("waiting", queue.waiting, function (h) { return "waiting " + minutes(since(h.requested_at)); });
     renderList("assigned", queue.assigned, function (h) { return "with " + (h.agent === me ? "you" : h.agent_name); });
     renderList("follow-up", queue.follow_up, function (h) { return "asked at " + time(h.requested_at); });

@@ -247,6 +247,10 @@
           text: r.title, on: { click: function (e) { chooseReply(e.currentTarget, r); } } });
       })));
     }
+    if (meta.utter_action === "utter_handoff_waiting") {
+      node.classList.add("sc-waiting");
+      if (S.handoff.state !== "requested" && !meta.handoff) disableWaitingReplies();
+    }
     if (!replay) showCard(meta.utter_action === CARD_ASK);
     scroll();
     return node;
@@ -305,12 +309,16 @@
     ui.stopWaiting.hidden = st !== "requested";
     ui.restart.disabled = st !== "bot";
     ui.root.setAttribute("data-handoff", st);
+    if (st !== "requested") disableWaitingReplies();
     if (st === "requested") {
       var minutes = Math.max(1, Math.round((S.handoff.estimated_wait_seconds || 120) / 60));
       ui.handoffText.textContent = t("waiting").replace("{minutes}", minutes);
     } else if (st === "assigned") {
       ui.handoffText.textContent = t("withAgent").replace("{name}", S.handoff.agent_name || "");
     }
+  }
+  function disableWaitingReplies() { // "Stop waiting" means nothing once an agent joined or it is over
+    ui.log.querySelectorAll(".sc-waiting .sc-reply").forEach(function (b) { b.disabled = true; });
   }
   function handoffStatus() {
     return fetch(BASE + "/api/handoff?session_id=" + encodeURIComponent(S.sid), { credentials: "include" })
