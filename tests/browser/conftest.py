@@ -19,14 +19,13 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 
 from tests.support.stack import (
     ROOT,
-    SVC_PYTHON,
     TEST_SECRET,
     DemoDataReset,
-    _start,
     action_server,
     billing_service,
     free_port,
     rasa_server,
+    web_service,
 )
 
 MODEL = Path(os.environ.get("RASA_MODEL", ROOT / "models" / "current.tar.gz"))
@@ -63,37 +62,24 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             billing_service(workdir) as (billing, database_url),
             action_server(workdir, billing.url, web_url=origin) as actions,
             rasa_server(workdir, MODEL, actions.url, billing.url) as rasa,
-        ):
-            web = _start(
-                "web",
-                [str(SVC_PYTHON), "-m", "web", "serve", "--host", "127.0.0.1", "--port", str(web_port)],
-                {
-                    "BILLING_URL": billing.url,
-                    "BILLING_PUBLIC_URL": billing.url,
-                    "RASA_URL": rasa.url,
-                    "RASA_PUBLIC_URL": rasa.url,
-                    "RASA_JWT_SECRET": TEST_SECRET,
-                    "PORTAL_ORIGIN": origin,
-                    "WEB_DATABASE_URL": f"sqlite:///{workdir / 'web.db'}",
-                    "HANDOFF_TIMEOUT_SECONDS": str(HANDOFF_TIMEOUT),
-                    "AGENT_DEMO_PASSWORD": AGENT_PASSWORD,
-                },
+            web_service(
                 workdir,
                 web_port,
-                "/health",
-                60,
-            )
-            try:
-                yield {
-                    "billing": billing,
-                    "actions": actions,
-                    "rasa": rasa,
-                    "web": web,
-                    "database_url": database_url,
-                    "origin": origin,
-                }
-            finally:
-                web.stop()
+                billing.url,
+                rasa.url,
+                AGENT_PASSWORD,
+                PORTAL_ORIGIN=origin,
+                HANDOFF_TIMEOUT_SECONDS=str(HANDOFF_TIMEOUT),
+            ) as web,
+        ):
+            yield {
+                "billing": billing,
+                "actions": actions,
+                "rasa": rasa,
+                "web": web,
+                "database_url": database_url,
+                "origin": origin,
+            }
     finally:
         if saved is None:
             os.environ.pop("PORTAL_ORIGIN", None)

@@ -172,7 +172,7 @@ def test_an_agent_lets_the_assistant_take_the_payment_of_a_fresh_conversation(
     user = new_context().new_page()
     sign_in(user, ALICE, "fr")
     user.evaluate("SettleChat.open()")
-    say(user, "bonjour, je veux parler à un humain")
+    say(user, "bonjour, je veux parler à un humain")  # greeting + request in one message
     bot_says(user, "J'ai demandé à un conseiller")
     agent = new_context().new_page()
     console_sign_in(agent, "agent1@support.example")

@@ -15,15 +15,14 @@ import pytest
 from actions.language import detect_language
 from tests.support.stack import (
     ROOT,
-    SVC_PYTHON,
     TEST_SECRET,
     DemoDataReset,
-    _start,
     action_server,
     billing_service,
     free_port,
     mint_token,
     rasa_server,
+    web_service,
 )
 
 MODEL = Path(os.environ.get("RASA_MODEL", ROOT / "models" / "current.tar.gz"))
@@ -41,33 +40,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         billing_service(workdir) as (billing, database_url),
         action_server(workdir, billing.url, web_url=web_url) as actions,
         rasa_server(workdir, MODEL, actions.url, billing.url) as rasa,
+        web_service(
+            workdir, web_port, billing.url, rasa.url, AGENT_PASSWORD, HANDOFF_TIMEOUT_SECONDS="600"
+        ) as web,
     ):
-        web = _start(
-            "web",
-            [str(SVC_PYTHON), "-m", "web", "serve", "--host", "127.0.0.1", "--port", str(web_port)],
-            {
-                "BILLING_URL": billing.url,
-                "RASA_URL": rasa.url,
-                "RASA_JWT_SECRET": TEST_SECRET,
-                "WEB_DATABASE_URL": f"sqlite:///{workdir / 'web.db'}",
-                "AGENT_DEMO_PASSWORD": AGENT_PASSWORD,
-                "HANDOFF_TIMEOUT_SECONDS": "600",
-            },
-            workdir,
-            web_port,
-            "/health",
-            60,
-        )
-        try:
-            yield {
-                "billing": billing,
-                "actions": actions,
-                "rasa": rasa,
-                "web": web,
-                "database_url": database_url,
-            }
-        finally:
-            web.stop()
+        yield {"billing": billing, "actions": actions, "rasa": rasa, "web": web, "database_url": database_url}
 
 
 @pytest.fixture(scope="session")

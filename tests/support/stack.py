@@ -172,6 +172,36 @@ def rasa_server(
         service.stop()
 
 
+@contextmanager
+def web_service(
+    workdir: Path, port: int, billing_url: str, rasa_url: str, agent_password: str, **env: str
+) -> Iterator[Service]:
+    """The portal and agent console on `port` (chosen before the action server, which calls it),
+    with its own database under `workdir`; `env` adds settings (e.g. HANDOFF_TIMEOUT_SECONDS)."""
+    service = _start(
+        "web",
+        [str(SVC_PYTHON), "-m", "web", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        {
+            "BILLING_URL": billing_url,
+            "BILLING_PUBLIC_URL": billing_url,
+            "RASA_URL": rasa_url,
+            "RASA_PUBLIC_URL": rasa_url,
+            "RASA_JWT_SECRET": TEST_SECRET,
+            "WEB_DATABASE_URL": f"sqlite:///{workdir / 'web.db'}",
+            "AGENT_DEMO_PASSWORD": agent_password,
+            **env,
+        },
+        workdir,
+        port,
+        "/health",
+        60,
+    )
+    try:
+        yield service
+    finally:
+        service.stop()
+
+
 RESET_LOOP = """
 import sys
 from billing import audit, seed
