@@ -28,6 +28,19 @@ MEANINGFUL = {
 _LETTERS = re.compile(r"[^\W_]", re.UNICODE)
 
 
+FALLBACK_ACTIONS = ("action_fallback", "action_default_fallback")
+
+
+def previous_turn_not_understood(tracker: Tracker) -> bool:
+    """Did the assistant's answer to the user's previous message come from a fallback too?
+    (The events sent to actions keep the messages a fallback reverted.)"""
+    users = [i for i, event in enumerate(tracker.events) if event.get("event") == "user"]
+    if len(users) < 2:
+        return False
+    between = tracker.events[users[-2] + 1 : users[-1]]
+    return any(e.get("event") == "action" and e.get("name") in FALLBACK_ACTIONS for e in between)
+
+
 class ActionFallback(Action):
     """Handles `nlu_fallback`, the policies' fallback and out-of-context answers: say specifically
     what was wrong, or offer the close candidates; the second time in a row, bring in a person."""
@@ -39,7 +52,7 @@ class ActionFallback(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         text = str(tracker.latest_message.get("text") or "")
-        if tracker.get_slot("fallback_streak") and _LETTERS.search(text):
+        if previous_turn_not_understood(tracker) and _LETTERS.search(text):
             # The second message in a row the assistant could not use: bring in a person.
             return [UserUtteranceReverted(), *await request_handoff(dispatcher, tracker, "repeated_fallback")]
         if not _LETTERS.search(text):

@@ -66,8 +66,9 @@ class ActionDetectLanguage(Action):
     ) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         events: list[EventType] = []
-        if intent != "nlu_fallback" and tracker.get_slot("fallback_streak"):
-            events.append(SlotSet("fallback_streak", False))  # understood: the streak is broken
+        if intent not in ("nlu_fallback", "inform") and tracker.get_slot("fallback_streak"):
+            # Understood (a bare answer may still be out of context): the streak is broken.
+            events.append(SlotSet("fallback_streak", False))
         if intent == "switch_to_english":
             wanted: str | None = "en"
         elif intent == "switch_to_french":

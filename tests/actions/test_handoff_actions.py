@@ -136,7 +136,18 @@ async def test_a_fallback_starts_a_streak_and_an_understood_message_breaks_it(do
 
 async def test_a_second_message_not_understood_brings_in_a_person(domain, tokens, monkeypatch):
     monkeypatch.setattr("actions.handoff.WEB_URL", "http://127.0.0.1:9")  # support unreachable
-    trk = tracker(tokens["bob"], {"fallback_streak": True}, text="blip blop", intent="inform")
+    trk = tracker(tokens["bob"], text="04/29", intent="inform")
+    earlier = [
+        {"event": "user", "text": "12/27", "parse_data": {"intent": {"name": "inform"}}},
+        {"event": "action", "name": "action_fallback"},
+        {"event": "bot", "text": "Sorry, I didn't understand."},
+        {"event": "rewind"},
+        {"event": "action", "name": "action_listen"},
+    ]
+    trk.events[:0] = earlier
     messages, events = await run(ActionFallback(), trk, domain)
     assert responses(messages) == ["utter_handoff_unavailable"]
     assert events[0]["event"] == "rewind" and slots(events)["fallback_streak"] is False
+    trk.events[1] = {"event": "action", "name": "utter_greet"}  # the previous message was understood
+    messages, _ = await run(ActionFallback(), trk, domain)
+    assert responses(messages) != ["utter_handoff_unavailable"]
