@@ -48,10 +48,6 @@ class RasaGateway:
         tracker = await self._call("GET", f"/conversations/{conversation_id}/tracker")
         return list((tracker or {}).get("events") or [])
 
-    async def paused(self, conversation_id: str) -> bool:
-        tracker = await self._call("GET", f"/conversations/{conversation_id}/tracker")
-        return bool((tracker or {}).get("paused"))
-
     async def say(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> None:
         """A message to the user, shown in the widget now and kept in the transcript."""
         await self._call(

@@ -130,13 +130,6 @@ class HandoffStore:
             ).first()
             return as_dict(handoff, self.clock()) if handoff else None
 
-    def latest_for(self, conversation_id: str) -> dict[str, Any] | None:
-        with self._read() as session:
-            handoff = session.scalars(
-                select(Handoff).where(Handoff.conversation_id == conversation_id).order_by(Handoff.id.desc())
-            ).first()
-            return as_dict(handoff, self.clock()) if handoff else None
-
     def queue(self) -> dict[str, list[dict[str, Any]]]:
         """Waiting (oldest first), held by an agent, and recent timeouts to follow up."""
         now = self.clock()
