@@ -14,7 +14,6 @@ import httpx
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import (
     ActionExecuted,
-    ActiveLoop,
     ConversationPaused,
     EventType,
     FollowupAction,
@@ -24,12 +23,11 @@ from rasa_sdk.events import (
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import language_of, user_token
-from actions.settle import end_attempt
+from actions.settle import forget_flow
 
 WEB_URL = os.environ.get("WEB_URL", "http://127.0.0.1:8080")
 FORMS = ("expiry_form", "card_form")
 FORM_DETAIL = {"expiry_form": "was giving a new expiry date", "card_form": "was adding a new card"}
-FORM_SLOTS = ("new_expiry", "security_code_token", "card_number_token", "card_expiry", "card_holder")
 
 
 def form_in_progress(tracker: Tracker) -> str | None:
@@ -132,16 +130,7 @@ class ActionHandoffReturned(Action):
         mode = _entity(tracker, "handoff_mode") or "resume"
         back = {"handoff": {"state": "bot"}}
         if mode in ("restart", "payment"):
-            events: list[EventType] = [
-                ActiveLoop(None),
-                *end_attempt(),
-                SlotSet("subscription_id", None),
-                SlotSet("subscription", None),
-                SlotSet("handoff_form", None),
-                SlotSet("invalid_answers", 0),
-                SlotSet("requested_slot", None),
-                *(SlotSet(name, None) for name in FORM_SLOTS),
-            ]
+            events = [*forget_flow(), SlotSet("subscription", None), SlotSet("handoff_form", None)]
             if mode == "restart":
                 dispatcher.utter_message(response="utter_handoff_start_over", **back)
                 dispatcher.utter_message(response="utter_handoff_nothing_pending")

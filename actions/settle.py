@@ -28,8 +28,22 @@ ATTEMPT_SLOTS = (
 )
 
 
+FORM_SLOTS = ("new_expiry", "security_code_token", "card_number_token", "card_expiry", "card_holder")
+
+
 def end_attempt() -> list[EventType]:
     return [SlotSet("confirming", False), *(SlotSet(name, None) for name in ATTEMPT_SLOTS)]
+
+
+def forget_flow() -> list[EventType]:
+    """Stop any form and forget the payment in progress: nothing was charged."""
+    return [
+        ActiveLoop(None),
+        *end_attempt(),
+        SlotSet("subscription_id", None),
+        SlotSet("invalid_answers", 0),
+        *(SlotSet(name, None) for name in (*FORM_SLOTS, "requested_slot")),
+    ]
 
 
 class ActionSettle(Action):
@@ -123,18 +137,4 @@ class ActionCancelPayment(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_cancelled")
-        form_slots = (
-            "new_expiry",
-            "security_code_token",
-            "card_number_token",
-            "card_expiry",
-            "card_holder",
-            "requested_slot",
-        )
-        return [
-            ActiveLoop(None),
-            *end_attempt(),
-            SlotSet("subscription_id", None),
-            SlotSet("invalid_answers", 0),
-            *(SlotSet(name, None) for name in form_slots),
-        ]
+        return forget_flow()
