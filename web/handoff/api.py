@@ -80,7 +80,8 @@ def mint_agent_session(secret: str, agent: Agent, ttl_seconds: int = 8 * 3600) -
 
 
 def looks_like_card_number(text: str) -> bool:
-    return "••••" in find_card_data(text).text
+    found = find_card_data(text)
+    return bool(found.card_numbers or found.invalid_card_number)
 
 
 def build_router(settings: WebSettings, store: HandoffStore, rasa: RasaGateway) -> APIRouter:
@@ -386,7 +387,7 @@ def _agent_metadata(agent: Agent, state: str) -> dict[str, Any]:
 
 
 def _position(store: HandoffStore, handoff_id: int) -> int:
-    waiting = store.queue()["waiting"]
+    waiting = store.waiting()
     ids = [h["id"] for h in waiting]
     return ids.index(handoff_id) + 1 if handoff_id in ids else 1
 

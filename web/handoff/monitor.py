@@ -11,7 +11,6 @@ from typing import Any
 from fastapi.concurrency import run_in_threadpool
 
 from billing.clock import as_utc
-from web.handoff.models import REQUESTED
 from web.handoff.rasa import RasaGateway, RasaUnavailable
 from web.handoff.store import HandoffError, HandoffStore
 
@@ -44,13 +43,13 @@ class HandoffMonitor:
     async def tick(self) -> None:
         for handoff in await run_in_threadpool(self.store.expire):
             await self._give_back(handoff, "timeout", "system")
-        for handoff in (await run_in_threadpool(self.store.queue))["waiting"]:
+        for handoff in await run_in_threadpool(self.store.waiting):
             try:
                 events = await self.rasa.events(handoff["conversation_id"])
             except RasaUnavailable:
                 continue
             since = as_utc_timestamp(handoff["requested_at"])
-            if handoff["state"] == REQUESTED and wrote_cancel(events, since):
+            if wrote_cancel(events, since):
                 try:
                     closed = await run_in_threadpool(self.store.cancel, handoff["id"], handoff["user"])
                 except HandoffError:

@@ -130,6 +130,15 @@ class HandoffStore:
             ).first()
             return as_dict(handoff, self.clock()) if handoff else None
 
+    def waiting(self) -> list[dict[str, Any]]:
+        """Requests no agent has claimed yet, oldest first."""
+        now = self.clock()
+        with self._read() as session:
+            rows = session.scalars(
+                select(Handoff).where(Handoff.state == REQUESTED).order_by(Handoff.requested_at, Handoff.id)
+            ).all()
+            return [as_dict(h, now) for h in rows]
+
     def queue(self) -> dict[str, list[dict[str, Any]]]:
         """Waiting (oldest first), held by an agent, and recent timeouts to follow up."""
         now = self.clock()
