@@ -16,13 +16,13 @@ from fastapi.staticfiles import StaticFiles
 
 from billing import seed, tokens
 from billing.db import make_engine
-from billing.errors import Unauthenticated
 from web import history, pages
 from web.handoff.api import build_router
 from web.handoff.models import create_schema
 from web.handoff.monitor import HandoffMonitor
 from web.handoff.rasa import RasaGateway
 from web.handoff.store import HandoffStore
+from web.session import signed_in
 from web.settings import WebSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,12 +62,6 @@ def create_app(
         allow_credentials=True,
         allow_methods=["GET", "POST"],
     )
-
-    def signed_in(session: str | None) -> tokens.Principal | None:
-        try:
-            return tokens.verify(session, settings.token_secret)
-        except Unauthenticated:
-            return None
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
@@ -110,7 +104,7 @@ def create_app(
     async def portal(
         lang: Lang | None = None, portal_session: Annotated[str | None, Cookie()] = None
     ) -> Response:
-        caller = signed_in(portal_session)
+        caller = signed_in(portal_session, settings.token_secret)
         if caller is None:
             return RedirectResponse(f"/signin?lang={lang or 'en'}", status_code=303)
         headers = {"Authorization": f"Bearer {portal_session}"}
@@ -123,7 +117,7 @@ def create_app(
 
     @app.get("/api/session")
     def session(portal_session: Annotated[str | None, Cookie()] = None) -> JSONResponse:
-        caller = signed_in(portal_session)
+        caller = signed_in(portal_session, settings.token_secret)
         if caller is None:
             return JSONResponse(
                 {"error": {"code": "signed_out", "message": "Sign in first."}}, status_code=401
@@ -145,7 +139,7 @@ def create_app(
         session_id: Annotated[str, Query(pattern=r"^[A-Za-z0-9_-]{8,64}$")],
         portal_session: Annotated[str | None, Cookie()] = None,
     ) -> JSONResponse:
-        caller = signed_in(portal_session)
+        caller = signed_in(portal_session, settings.token_secret)
         if caller is None:
             return JSONResponse(
                 {"error": {"code": "signed_out", "message": "Sign in first."}}, status_code=401

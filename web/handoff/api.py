@@ -25,6 +25,7 @@ from web.handoff import context, pages
 from web.handoff.models import Agent
 from web.handoff.rasa import RasaGateway, RasaUnavailable
 from web.handoff.store import HandoffError, HandoffStore, Requester
+from web.session import signed_in
 from web.settings import WebSettings
 
 log = logging.getLogger("web.handoff")
@@ -115,12 +116,6 @@ def build_router(settings: WebSettings, store: HandoffStore, rasa: RasaGateway) 
             return error(401, "unknown_agent", "This agent account no longer exists.")
         return agent
 
-    def portal_user(token: str | None) -> tokens.Principal | None:
-        try:
-            return tokens.verify(token, settings.token_secret)
-        except Unauthenticated:
-            return None
-
     async def agent_call(request: Request, work: Callable[[Agent], Awaitable[Any]]) -> Response:
         agent = agent_from(request)
         if isinstance(agent, JSONResponse):
@@ -171,7 +166,7 @@ def build_router(settings: WebSettings, store: HandoffStore, rasa: RasaGateway) 
         session_id: Annotated[str, Query(pattern=SESSION_ID)],
         portal_session: Annotated[str | None, Cookie()] = None,
     ) -> Response:
-        caller = portal_user(portal_session)
+        caller = signed_in(portal_session, settings.token_secret)
         if caller is None:
             return error(401, "signed_out", "Sign in first.")
         handoff = await run_in_threadpool(store.open_for, session_id)
@@ -190,7 +185,7 @@ def build_router(settings: WebSettings, store: HandoffStore, rasa: RasaGateway) 
     async def cancel_wait(
         body: SessionRef, portal_session: Annotated[str | None, Cookie()] = None
     ) -> Response:
-        caller = portal_user(portal_session)
+        caller = signed_in(portal_session, settings.token_secret)
         if caller is None:
             return error(401, "signed_out", "Sign in first.")
         handoff = await run_in_threadpool(store.open_for, body.session_id)
