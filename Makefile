@@ -7,6 +7,8 @@ RASA := .venv-rasa/bin/rasa
 export SANIC_HOST ?= 127.0.0.1
 # No telemetry or error reports leave the machine.
 export RASA_TELEMETRY_ENABLED := false
+# The processes' settings: the embedded defaults, then the local secrets (later files win).
+ENV_FILES ?= defaults.env,.env
 
 .PHONY: run test install lint typecheck test-billing test-rasa test-browser chromium model evaluate bench clean
 
@@ -16,7 +18,7 @@ run: install .env model ## start every process on the embedded defaults
 	@echo "billing API:            http://localhost:8081/docs"
 	@echo "Rasa REST channel:      http://localhost:5005/webhooks/rest/webhook"
 	@echo "terminal chat:          .venv-svc/bin/python tools/chat.py alice@contoso.com"
-	.venv-svc/bin/honcho start -f Procfile
+	.venv-svc/bin/honcho start -f Procfile -e $(ENV_FILES)
 
 test: install .env lint typecheck test-billing test-rasa test-browser ## every test layer
 
@@ -45,7 +47,7 @@ $(UV):
 
 .env: ## development secrets, generated once, never committed
 	umask 077 && .venv-svc/bin/python -c "import secrets; t = secrets.token_urlsafe; \
-	print(f'AUTH_TOKEN_SECRET={t(48)}\nRASA_JWT_SECRET={t(48)}\nPORTAL_ORIGIN=http://localhost:8080')" > $@
+	print(f'AUTH_TOKEN_SECRET={t(48)}\nRASA_JWT_SECRET={t(48)}')" > $@
 
 MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
 model: models/current.tar.gz
@@ -58,7 +60,7 @@ var:
 	mkdir -p var
 
 lint:
-	.venv-svc/bin/ruff check billing web tests/billing tests/web tests/browser bench
+	.venv-svc/bin/ruff check billing web tests/billing tests/web tests/browser tests/smoke bench
 	.venv-rasa/bin/ruff check actions channels components tests/actions tests/live tests/channels tests/support
 
 typecheck:
@@ -79,7 +81,7 @@ test-rasa: model
 	.venv-rasa/bin/python -m pytest tests/channels tests/actions tests/live -q -p no:cacheprovider
 
 test-browser: model chromium
-	.venv-svc/bin/python -m pytest tests/browser -q -p no:cacheprovider
+	.venv-svc/bin/python -m pytest tests/smoke tests/browser -q -p no:cacheprovider
 
 bench: install .env ## figures, not pass/fail
 	.venv-svc/bin/python -m bench.billing_settle

@@ -28,6 +28,12 @@ class ActionListPastDue(BillingAction):
             return [SlotSet("subscription_id", None)]
         named = tracker.get_slot("subscription")
         chosen = subscriptions.match(subs, named) if named else None
+        if named and chosen is None:
+            # Paid meanwhile (a stale portal button) or unknown: say so, never settle another silently.
+            subscriptions.list_choices(
+                dispatcher, subs, language, response="utter_subscription_unknown", name=named
+            )
+            return [SlotSet("subscription", None), SlotSet("subscription_id", None)]
         if len(subs) == 1 or chosen:
             return subscriptions.present(dispatcher, chosen or subs[0], language)
         subscriptions.list_choices(dispatcher, subs, language)

@@ -14,6 +14,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from billing import docs
 from billing.clock import utcnow
 from billing.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from billing.deps import Services
@@ -37,7 +38,10 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Fa
         title="Billing API",
         version="1.0.0",
         description="Subscriptions, card vault, payment processor simulator and audit log.",
+        docs_url=None,
+        redoc_url=None,
     )
+    docs.install(app)
     app.state.services = Services(
         settings=settings,
         sessions=sessions,

@@ -6,10 +6,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from fastapi import Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy.orm import Session, sessionmaker
 
 from billing import tokens
+from billing.docs import bearer
 from billing.errors import Unauthenticated
 from billing.guard import CardTestingGuard
 from billing.models import User
@@ -37,7 +39,10 @@ def read_session(request: Request) -> Iterator[Session]:
         yield s
 
 
-def principal(request: Request) -> tokens.Principal:
+def principal(
+    request: Request, _declared: HTTPAuthorizationCredentials | None = Depends(bearer)
+) -> tokens.Principal:
+    """The verified caller (the `bearer` dependency only documents the scheme)."""
     svc = services(request)
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")

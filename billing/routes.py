@@ -114,7 +114,7 @@ def settle(
     body: Settle,
     caller: Caller,
     svc: Svc,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> JSONResponse:
     """Charge the outstanding balance with one of the caller's cards, once per Idempotency-Key."""
     outcome = svc.settler.settle(caller, subscription_id, body, idempotency_key)

@@ -12,19 +12,27 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.vault import redact
+from channels.vault import conversation_paused, redact
 
 log = logging.getLogger(__name__)
-LONGEST_MESSAGE = 1000
+LONGEST_MESSAGE = 1000  # what NLU reads well
+LONGEST_FOR_AGENT = 4000  # what a support agent reads during a handoff (the widget allows 2000)
 
 
-def triage(text: str) -> str:
-    """Messages NLU cannot read well become explicit intents, so the answer says what was wrong."""
+def triage(text: str, paused: bool = False) -> str:
+    """Messages NLU cannot read well become explicit intents, so the answer says what was wrong.
+    While the conversation is paused for a support agent, a long message goes through to them."""
     if not text.strip():
         return "/empty_message"
-    if len(text) > LONGEST_MESSAGE:
+    if len(text) > LONGEST_MESSAGE and not (paused and len(text) <= LONGEST_FOR_AGENT):
         return "/message_too_long"
     return text
+
+
+async def triage_for(text: str, agent: Any, sender_id: str) -> str:
+    """`triage`, reading the tracker only for a long message (is an agent reading it?)."""
+    paused = len(text) > LONGEST_MESSAGE and await conversation_paused(agent, sender_id)
+    return triage(text, paused)
 
 
 class RedactingRestInput(RestInput):
@@ -54,11 +62,10 @@ class RedactingRestInput(RestInput):
             sender_id = str(body.get("sender") or "default")[:128]
             text = body.get("message")
             text = text if isinstance(text, str) else ""
-            text = triage(text)
+            agent = getattr(request.app.ctx, "agent", None)
+            text = await triage_for(text, agent, sender_id)
             metadata = self.get_metadata(request) or {}
-            text, metadata = await redact(
-                text, metadata, getattr(request.app.ctx, "agent", None), sender_id, self.billing_url
-            )
+            text, metadata = await redact(text, metadata, agent, sender_id, self.billing_url)
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(

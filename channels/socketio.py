@@ -25,11 +25,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from channels.rest import triage
+from channels.redaction import find_card_data
+from channels.rest import triage_for
 from channels.vault import redact
 
 log = logging.getLogger(__name__)
-FORWARDED_METADATA = ("utter_action", "agent_name", "sender_role", "handoff")
+FORWARDED_METADATA = ("utter_action", "agent_name", "sender_role", "handoff", "language")
 
 
 def verify_user_token(token: Any, secret: str) -> Optional[dict[str, Any]]:
@@ -57,6 +58,22 @@ def verify_service_token(token: str, secret: str) -> bool:
     except jwt.PyJWTError:
         return False
     return claims.get("purpose") == "agent_typing"
+
+
+def shown_text(typed: str, triaged: str, redacted: str, metadata: dict[str, Any]) -> str:
+    """The user's message as every tab of the conversation shows it: card data masked, a button
+    payload as its title, a message Rasa did not read (too long, empty) as typed but masked."""
+    if triaged != typed:
+        return find_card_data(typed).text
+    if redacted.startswith("/") and metadata.get("shown_as"):
+        return str(metadata["shown_as"])
+    return redacted
+
+
+def _message_id(data: dict[str, Any]) -> str:
+    """The sending tab's id for its message, so it can replace its own bubble with the masked text."""
+    value = data.get("message_id")
+    return value[:64] if isinstance(value, str) else ""
 
 
 class WidgetOutput(OutputChannel):
@@ -180,12 +197,14 @@ class PortalSocketIOInput(SocketIOInput):
                 # What the user saw for a button payload, so history reads as it was clicked.
                 "shown_as": str(sent_metadata.get("shown_as") or "")[:200],
             }
-            text, metadata = await redact(
-                triage(data["message"]),
-                metadata,
-                self._agent(webhook),
-                session_id,
-                self.billing_url,
+            agent = self._agent(webhook)
+            typed = data["message"]
+            triaged = await triage_for(typed, agent, session_id)
+            text, metadata = await redact(triaged, metadata, agent, session_id, self.billing_url)
+            await sio.emit(
+                "user_uttered",
+                {"text": shown_text(typed, triaged, text, metadata), "message_id": _message_id(data)},
+                room=session_id,
             )
             await on_new_message(
                 UserMessage(

@@ -22,6 +22,14 @@ async def requested_slot(agent: Any, sender_id: str) -> str | None:
     return tracker.get_slot("requested_slot") if tracker else None
 
 
+async def conversation_paused(agent: Any, sender_id: str) -> bool:
+    """Whether the conversation is paused for a support agent (queued or held)."""
+    if agent is None or agent.tracker_store is None:
+        return False
+    tracker = await agent.tracker_store.retrieve(sender_id)
+    return bool(tracker and tracker.is_paused())
+
+
 async def redact(
     text: str, metadata: dict[str, Any], agent: Any, sender_id: str, billing_url: str
 ) -> tuple[str, dict[str, Any]]:

@@ -49,7 +49,9 @@ def transcript(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "quick_replies": [
                         {"title": b.get("title"), "payload": b.get("payload")} for b in buttons
                     ],
-                    "metadata": {k: metadata[k] for k in ("utter_action", "agent_name") if metadata.get(k)},
+                    "metadata": {
+                        k: metadata[k] for k in ("utter_action", "agent_name", "language") if metadata.get(k)
+                    },
                     "answered": False,
                 }
             )

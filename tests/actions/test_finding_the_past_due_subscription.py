@@ -119,3 +119,22 @@ async def test_a_billing_service_that_hangs_times_out_with_an_apology(tokens, do
         server.close()
     assert responses(messages) == ["utter_billing_unavailable"]
     assert events == []
+
+
+async def test_a_stale_settle_button_never_starts_another_subscription(tokens, domain, billing):
+    """The portal still shows "Settle balance" on Exchange, paid meanwhile in another tab."""
+    import httpx
+
+    paid = httpx.post(
+        f"{billing['url']}/v1/subscriptions/sub_contoso_exchange_plan1/settle",
+        headers={"Authorization": f"Bearer {tokens['bob']}", "Idempotency-Key": "stale-button-test-1"},
+        json={"payment_method_id": "pm_bob_mc_4444", "amount": "40.00"},
+        timeout=10,
+    )
+    assert paid.status_code == 200, paid.text
+    trk = tracker(tokens["alice"], {"subscription": "Exchange Online (Plan 1)"}, intent="settle_balance")
+    messages, events = await run(ActionListPastDue(), trk, domain)
+    assert responses(messages) == ["utter_subscription_unknown"]
+    assert messages[0]["name"] == "Exchange Online (Plan 1)"
+    assert [b["title"] for b in messages[0]["buttons"]] == ["Microsoft 365 Business Standard"]
+    assert slots(events) == {"subscription": None, "subscription_id": None}

@@ -1,7 +1,8 @@
 """Browser tests: the whole stack (billing, actions, Rasa, web) driven by Playwright on Debian's Chromium.
 
-Everything listens on 127.0.0.1; the portal origin is http://127.0.0.1:<web port>, which billing (CORS)
-and Rasa (socket.io CORS) are told through PORTAL_ORIGIN.
+Every process is started from its Procfile line (tests/support/stack.py), on free ports; the portal origin
+is http://127.0.0.1:<web port>, which billing (CORS) and Rasa (socket.io CORS) are told through
+PORTAL_ORIGIN. tests/smoke starts the same stack through `make run` itself.
 """
 
 from __future__ import annotations
@@ -55,36 +56,28 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     workdir = tmp_path_factory.mktemp("browser-stack")
     web_port = free_port()
     origin = f"http://127.0.0.1:{web_port}"
-    saved = os.environ.get("PORTAL_ORIGIN")
-    os.environ["PORTAL_ORIGIN"] = origin  # billing CORS and Rasa's socket.io CORS read it
-    try:
-        with (
-            billing_service(workdir) as (billing, database_url),
-            action_server(workdir, billing.url, web_url=origin) as actions,
-            rasa_server(workdir, MODEL, actions.url, billing.url) as rasa,
-            web_service(
-                workdir,
-                web_port,
-                billing.url,
-                rasa.url,
-                AGENT_PASSWORD,
-                PORTAL_ORIGIN=origin,
-                HANDOFF_TIMEOUT_SECONDS=str(HANDOFF_TIMEOUT),
-            ) as web,
-        ):
-            yield {
-                "billing": billing,
-                "actions": actions,
-                "rasa": rasa,
-                "web": web,
-                "database_url": database_url,
-                "origin": origin,
-            }
-    finally:
-        if saved is None:
-            os.environ.pop("PORTAL_ORIGIN", None)
-        else:
-            os.environ["PORTAL_ORIGIN"] = saved
+    with (
+        billing_service(workdir, portal_origin=origin) as (billing, database_url),
+        action_server(workdir, billing.url, web_url=origin) as actions,
+        rasa_server(workdir, MODEL, actions.url, billing.url, portal_origin=origin) as rasa,
+        web_service(
+            workdir,
+            web_port,
+            billing.url,
+            rasa.url,
+            AGENT_PASSWORD,
+            PORTAL_ORIGIN=origin,
+            HANDOFF_TIMEOUT_SECONDS=str(HANDOFF_TIMEOUT),
+        ) as web,
+    ):
+        yield {
+            "billing": billing,
+            "actions": actions,
+            "rasa": rasa,
+            "web": web,
+            "database_url": database_url,
+            "origin": origin,
+        }
 
 
 @pytest.fixture(scope="session")

@@ -67,3 +67,13 @@ def test_number_and_code_in_one_message():
 ])
 def test_messages_nlu_cannot_read_become_explicit_intents(text, sent):
     assert triage(text) == sent
+
+
+@pytest.mark.parametrize(("text", "sent"), [
+    ("a" * 1001, "a" * 1001),
+    ("b" * 4000, "b" * 4000),
+    ("c" * 4001, "/message_too_long"),
+    ("", "/empty_message"),
+])
+def test_a_long_message_reaches_the_agent_during_a_handoff(text, sent):
+    assert triage(text, paused=True) == sent

@@ -59,13 +59,49 @@ def _wait(service: Service, path: str, timeout: float) -> None:
     raise RuntimeError(f"{service.name} did not start in {timeout}s:\n{service.log_text()[-3000:]}")
 
 
+def read_env_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines of an env file (as honcho reads defaults.env and .env); comments skipped."""
+    values: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, value = line.split("=", 1)
+            values[key.strip()] = value.strip().strip("'\"")
+    return values
+
+
+def procfile() -> dict[str, str]:
+    """The Procfile's command line of each process: the one definition `make run` starts too."""
+    lines = (line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if ":" in line)
+    return {name.strip(): command.strip() for name, command in lines}
+
+
+def process_env(overrides: dict[str, str]) -> dict[str, str]:
+    """What honcho gives a process: the environment, then defaults.env, then (for tests) the overrides
+    of ports, databases and secrets."""
+    return {
+        **os.environ,
+        **read_env_file(ROOT / "defaults.env"),
+        "AUTH_TOKEN_SECRET": TEST_SECRET,
+        "RASA_JWT_SECRET": TEST_SECRET,
+        **overrides,
+    }
+
+
 def _start(
-    name: str, args: list[str], env: dict[str, str], logdir: Path, port: int, health: str, timeout: float
+    name: str, overrides: dict[str, str], logdir: Path, port: int, health: str, timeout: float
 ) -> Service:
+    """Runs the Procfile line of `name` through the shell, as honcho does, with test ports and stores."""
     log = logdir / f"{name}.log"
-    full_env = {**os.environ, "AUTH_TOKEN_SECRET": TEST_SECRET, "RASA_TELEMETRY_ENABLED": "false", **env}
+    command = procfile()[name]
     with open(log, "wb") as out:
-        process = subprocess.Popen(args, cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            ["/bin/sh", "-c", f"exec {command}"],  # exec: the pid is the service's own
+            cwd=ROOT,
+            env=process_env(overrides),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     service = Service(name, f"http://127.0.0.1:{port}", process, log)
     _wait(service, health, timeout)
     return service
@@ -84,19 +120,14 @@ def mint_token(database_url: str, user: str, ttl: int = 3600) -> str:
 
 
 @contextmanager
-def billing_service(workdir: Path) -> Iterator[tuple[Service, str]]:
+def billing_service(workdir: Path, portal_origin: str | None = None) -> Iterator[tuple[Service, str]]:
     """Billing on a fresh SQLite file with the demo data; yields (service, database_url)."""
     database_url = f"sqlite:///{workdir / 'billing.db'}"
     port = free_port()
-    service = _start(
-        "billing",
-        [str(SVC_PYTHON), "-m", "billing", "serve", "--port", str(port)],
-        {"DATABASE_URL": database_url},
-        workdir,
-        port,
-        "/health",
-        60,
-    )
+    env = {"DATABASE_URL": database_url, "BILLING_PORT": str(port)}
+    if portal_origin:
+        env["PORTAL_ORIGIN"] = portal_origin
+    service = _start("billing", env, workdir, port, "/health", 60)
     try:
         yield service, database_url
     finally:
@@ -107,15 +138,8 @@ def billing_service(workdir: Path) -> Iterator[tuple[Service, str]]:
 def action_server(workdir: Path, billing_url: str, web_url: str = "http://127.0.0.1:9") -> Iterator[Service]:
     """The action server; `web_url` is the web service's handoff API (default: nothing listens)."""
     port = free_port()
-    service = _start(
-        "actions",
-        [str(RASA_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
-        {"BILLING_URL": billing_url, "SANIC_HOST": "127.0.0.1", "WEB_URL": web_url},
-        workdir,
-        port,
-        "/health",
-        90,
-    )
+    env = {"BILLING_URL": billing_url, "WEB_URL": web_url, "ACTIONS_PORT": str(port)}
+    service = _start("actions", env, workdir, port, "/health", 90)
     try:
         yield service
     finally:
@@ -124,47 +148,21 @@ def action_server(workdir: Path, billing_url: str, web_url: str = "http://127.0.
 
 @contextmanager
 def rasa_server(
-    workdir: Path, model: Path, actions_url: str, billing_url: str, channels: str | None = None
+    workdir: Path, model: Path, actions_url: str, billing_url: str, portal_origin: str | None = None
 ) -> Iterator[Service]:
-    """Rasa on the model; `channels` replaces our credentials.yml (e.g. to run stock channels)."""
+    """Rasa on the model, with the project's credentials.yml and endpoints.yml."""
     port = free_port()
-    endpoints = workdir / f"endpoints-{port}.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "{actions_url}/webhook"\n'
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / f'tracker-{port}.db'}\n"
-    )
-    credentials = workdir / f"credentials-{port}.yml"
-    credentials.write_text(channels or (
-        f'channels.rest.RedactingRestInput:\n  billing_url: "{billing_url}"\n'
-        f'channels.socketio.PortalSocketIOInput:\n  billing_url: "{billing_url}"\n'
-    ))
-    service = _start(
-        "rasa",
-        [
-            str(ROOT / ".venv-rasa" / "bin" / "rasa"),
-            "run",
-            "--model",
-            str(model),
-            "--port",
-            str(port),
-            "--interface",
-            "127.0.0.1",
-            "--endpoints",
-            str(endpoints),
-            "--credentials",
-            str(credentials),
-            "--enable-api",
-            "--jwt-secret",
-            TEST_SECRET,
-            "--jwt-method",
-            "HS256",
-        ],
-        {"PYTHONPATH": str(ROOT), "RASA_JWT_SECRET": TEST_SECRET},
-        workdir,
-        port,
-        "/",
-        240,
-    )
+    env = {
+        "RASA_PORT": str(port),
+        "RASA_MODEL": str(model),
+        "ACTION_ENDPOINT_URL": f"{actions_url}/webhook",
+        "BILLING_URL": billing_url,
+        "TRACKER_DB_PATH": str(workdir / f"tracker-{port}.db"),
+        "RASA_LOG_FILE": str(workdir / f"rasa-{port}-file.log"),
+    }
+    if portal_origin:
+        env["PORTAL_ORIGIN"] = portal_origin
+    service = _start("rasa", env, workdir, port, "/", 240)
     try:
         _wait(service, "/webhooks/rest/", 60)
         yield service
@@ -178,24 +176,17 @@ def web_service(
 ) -> Iterator[Service]:
     """The portal and agent console on `port` (chosen before the action server, which calls it),
     with its own database under `workdir`; `env` adds settings (e.g. HANDOFF_TIMEOUT_SECONDS)."""
-    service = _start(
-        "web",
-        [str(SVC_PYTHON), "-m", "web", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        {
-            "BILLING_URL": billing_url,
-            "BILLING_PUBLIC_URL": billing_url,
-            "RASA_URL": rasa_url,
-            "RASA_PUBLIC_URL": rasa_url,
-            "RASA_JWT_SECRET": TEST_SECRET,
-            "WEB_DATABASE_URL": f"sqlite:///{workdir / 'web.db'}",
-            "AGENT_DEMO_PASSWORD": agent_password,
-            **env,
-        },
-        workdir,
-        port,
-        "/health",
-        60,
-    )
+    overrides = {
+        "WEB_PORT": str(port),
+        "BILLING_URL": billing_url,
+        "BILLING_PUBLIC_URL": billing_url,
+        "RASA_URL": rasa_url,
+        "RASA_PUBLIC_URL": rasa_url,
+        "WEB_DATABASE_URL": f"sqlite:///{workdir / 'web.db'}",
+        "AGENT_DEMO_PASSWORD": agent_password,
+        **env,
+    }
+    service = _start("web", overrides, workdir, port, "/health", 60)
     try:
         yield service
     finally:
