@@ -100,20 +100,44 @@ def create_app(
         response.delete_cookie(COOKIE)
         return response
 
-    @app.get("/portal", response_class=HTMLResponse)
-    async def portal(
-        lang: Lang | None = None, portal_session: Annotated[str | None, Cookie()] = None
-    ) -> Response:
-        caller = signed_in(portal_session, settings.token_secret)
-        if caller is None:
-            return RedirectResponse(f"/signin?lang={lang or 'en'}", status_code=303)
-        headers = {"Authorization": f"Bearer {portal_session}"}
+    async def billing_view(token: str) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
+        """The signed-in user and, when they may see billing, their subscriptions."""
+        headers = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(base_url=settings.billing_url, timeout=10, headers=headers) as client:
             me = (await client.get("/v1/me")).json()
             subscriptions = None
             if me.get("can_pay"):
                 subscriptions = (await client.get("/v1/subscriptions")).json()["subscriptions"]
+        return me, subscriptions
+
+    @app.get("/portal", response_class=HTMLResponse)
+    async def portal(
+        lang: Lang | None = None, portal_session: Annotated[str | None, Cookie()] = None
+    ) -> Response:
+        caller = signed_in(portal_session, settings.token_secret)
+        if caller is None or portal_session is None:
+            return RedirectResponse(f"/signin?lang={lang or 'en'}", status_code=303)
+        me, subscriptions = await billing_view(portal_session)
         return HTMLResponse(pages.portal(lang or me.get("locale", "en"), me, subscriptions))
+
+    @app.get("/portal/products", response_class=HTMLResponse)
+    async def portal_products(
+        lang: Lang = "en", portal_session: Annotated[str | None, Cookie()] = None
+    ) -> Response:
+        """The products list alone, for the page to refresh itself (after a payment in the widget)."""
+        caller = signed_in(portal_session, settings.token_secret)
+        if caller is None or portal_session is None:
+            return JSONResponse(
+                {"error": {"code": "signed_out", "message": "Sign in first."}}, status_code=401
+            )
+        try:
+            _me, subscriptions = await billing_view(portal_session)
+        except httpx.HTTPError:
+            return JSONResponse(
+                {"error": {"code": "billing_unavailable", "message": "Billing is not reachable."}},
+                status_code=503,
+            )
+        return HTMLResponse(pages.products(lang, subscriptions), headers={"Cache-Control": "no-store"})
 
     @app.get("/api/session")
     def session(portal_session: Annotated[str | None, Cookie()] = None) -> JSONResponse:

@@ -20,6 +20,7 @@ TEXT = {
         "licences": "licences",
         "outstanding": "Outstanding balance",
         "card": "Payment method",
+        "colon": ": ",
         "no_role": "Your account has no billing role: you can't see billing details. Use the chat for help.",
         "language": "Français",
         "other": "fr",
@@ -28,7 +29,7 @@ TEXT = {
         "title": "Centre d'administration Microsoft 365",
         "products": "Facturation > Vos produits",
         "signin": "Se connecter au centre d'administration (démo)",
-        "pick": "Choisissez un utilisateur de démo :",
+        "pick": "Choisissez un utilisateur de démo\u00a0:",
         "signout": "Se déconnecter",
         "past_due": "L'abonnement a un paiement en retard",
         "settle": "Régler le solde",
@@ -37,7 +38,9 @@ TEXT = {
         "licences": "licences",
         "outstanding": "Solde impayé",
         "card": "Moyen de paiement",
-        "no_role": "Votre compte n'a pas de rôle de facturation : vous ne pouvez pas voir la facturation. "
+        "colon": "\u00a0: ",  # French typography: a no-break space before the colon
+        "no_role": "Votre compte n'a pas de rôle de facturation\u00a0: vous ne pouvez pas voir "
+        "la facturation. "
         "Utilisez la conversation pour obtenir de l'aide.",
         "language": "English",
         "other": "en",
@@ -49,7 +52,7 @@ def _page(lang: str, title: str, body: str, widget: bool) -> str:
     assets = (
         (
             '<link rel="stylesheet" href="/widget.css">\n<script src="/vendor/socket.io.min.js"></script>\n'
-            '<script src="/widget.js" defer></script>'
+            '<script src="/widget.js" defer></script>\n<script src="/portal.js" defer></script>'
         )
         if widget
         else ""
@@ -94,18 +97,24 @@ def money(amount: str, currency: str, lang: str) -> str:
     return f"€{value:,.2f}" if currency == "EUR" else f"{value:,.2f} {currency}"
 
 
-def portal(lang: str, me: dict[str, Any], subscriptions: list[dict[str, Any]] | None) -> str:
+def products(lang: str, subscriptions: list[dict[str, Any]] | None) -> str:
+    """The products list; portal.js fetches it again after a payment made in the widget."""
     t = TEXT[lang]
     if subscriptions is None:
-        products = f'<p class="notice">{escape(t["no_role"])}</p>'
+        inner = f'<p class="notice">{escape(t["no_role"])}</p>'
     else:
-        products = "\n".join(_subscription(sub, lang) for sub in subscriptions)
+        inner = "\n".join(_subscription(sub, lang) for sub in subscriptions)
+    return f'<section id="products" class="products" lang="{lang}">{inner}</section>'
+
+
+def portal(lang: str, me: dict[str, Any], subscriptions: list[dict[str, Any]] | None) -> str:
+    t = TEXT[lang]
     body = (
         f'<header><h1>{escape(t["title"])}</h1><span class="who">{escape(me["display_name"])} · '
         f'{escape(me["tenant_name"])}</span> <a href="/portal?lang={t["other"]}" lang="{t["other"]}">'
         f'{t["language"]}</a><form method="post" action="/signout"><button type="submit">'
         f"{escape(t['signout'])}</button></form></header>"
-        f"<main><h2>{escape(t['products'])}</h2>{products}</main>"
+        f"<main><h2>{escape(t['products'])}</h2>{products(lang, subscriptions)}</main>"
     )
     return _page(lang, t["products"], body, widget=True)
 
@@ -119,7 +128,7 @@ def _subscription(sub: dict[str, Any], lang: str) -> str:
         amount = money(sub["outstanding"]["amount"], sub["outstanding"]["currency"], lang)
         banner = (
             f'<div class="past-due" role="alert"><strong>{escape(t["past_due"])}</strong> '
-            f"<span>{escape(t['outstanding'])}: {escape(amount)}</span> "
+            f"<span>{escape(t['outstanding'])}{t['colon']}{escape(amount)}</span> "
             f'<button type="button" class="settle-balance" data-product="{escape(sub["product"])}">'
             f"{escape(t['settle'])}</button></div>"
         )
@@ -129,5 +138,5 @@ def _subscription(sub: dict[str, Any], lang: str) -> str:
         f'data-product="{escape(sub["product"])}" data-state="{escape(sub["state"])}">'
         f"<h3>{escape(sub['product'])}</h3><p>{sub['licences']} {t['licences']}"
         f"{' · ' + escape(state) if state else ''}</p>"
-        f"<p>{escape(t['card'])}: {escape(card_text)}</p>{banner}</article>"
+        f"<p>{escape(t['card'])}{t['colon']}{escape(card_text)}</p>{banner}</article>"
     )

@@ -595,3 +595,41 @@ async def test_two_agents_clicking_claim_at_once_over_http(
     url = f"/console/api/handoffs/{waiting['id']}/claim"
     answers = await asyncio.gather(*(web.post(url, headers=h) for h in (agent1, agent2) * 5))
     assert sorted(a.status_code for a in answers) == [200] + [409] * 9
+
+
+# ------------------------------------------------------------------------------ the user typing
+
+
+async def test_the_agent_sees_the_user_typing_only_while_they_hold_it(
+    web: httpx.AsyncClient, agent1: Any, waiting: Any
+) -> None:
+    session_id, handoff_id = waiting["conversation_id"], waiting["id"]
+    alice = {"Cookie": f"portal_session={user_token(ALICE)}"}
+    bob = {"Cookie": f"portal_session={user_token(BOB)}"}
+    typing = {"session_id": session_id, "typing": True}
+    assert (await web.post("/api/handoff/typing", json=typing)).status_code == 401
+    not_yet = await web.post("/api/handoff/typing", json=typing, headers=alice)
+    assert (not_yet.status_code, not_yet.json()["error"]["code"]) == (409, "no_agent")
+    await web.post(f"/console/api/handoffs/{handoff_id}/claim", headers=agent1)
+    detail = f"/console/api/handoffs/{handoff_id}"
+    assert (await web.get(detail, headers=agent1)).json()["user_typing"] is False
+    assert (await web.post("/api/handoff/typing", json=typing, headers=bob)).status_code == 409
+    assert (await web.get(detail, headers=agent1)).json()["user_typing"] is False
+    assert (await web.post("/api/handoff/typing", json=typing, headers=alice)).status_code == 200
+    assert (await web.get(detail, headers=agent1)).json()["user_typing"] is True
+    stopped = {"session_id": session_id, "typing": False}
+    assert (await web.post("/api/handoff/typing", json=stopped, headers=alice)).status_code == 200
+    assert (await web.get(detail, headers=agent1)).json()["user_typing"] is False
+
+
+def test_a_typing_indicator_goes_out_by_itself() -> None:
+    from web.handoff.typing import TypingBoard
+
+    now = [100.0]
+    board = TypingBoard(clock=lambda: now[0], ttl=5)
+    board.set("c1", True)
+    assert board.is_typing("c1") and not board.is_typing("c2")
+    now[0] = 104.9
+    assert board.is_typing("c1")
+    now[0] = 105.0
+    assert not board.is_typing("c1")

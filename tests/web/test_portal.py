@@ -104,3 +104,30 @@ def test_the_transcript_reads_as_the_user_saw_it():
 
 def test_a_restart_clears_the_transcript():
     assert history.transcript([*EVENTS, {"event": "restart"}]) == []
+
+
+async def test_the_products_list_alone_needs_a_sign_in(portal):
+    response = await portal.get("/portal/products", params={"lang": "en"})
+    assert response.status_code == 401 and response.json()["error"]["code"] == "signed_out"
+
+
+async def test_the_products_list_alone_is_what_the_page_shows(portal):
+    await sign_in(portal, "bob@contoso.com")
+    page = (await portal.get("/portal", params={"lang": "en"})).text
+    fragment = await portal.get("/portal/products", params={"lang": "en"})
+    assert fragment.status_code == 200 and fragment.headers["cache-control"] == "no-store"
+    assert fragment.text.startswith('<section id="products"') and fragment.text in page
+    assert '<script src="/portal.js" defer></script>' in page
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("fr", "Solde impayé\u00a0: 151,20\u00a0€"),
+        ("en", "Outstanding balance: €151.20"),
+    ],
+)
+async def test_the_balance_follows_each_languages_typography(portal, lang, expected):
+    await sign_in(portal, "alice@contoso.com", lang)
+    page = (await portal.get("/portal", params={"lang": lang})).text
+    assert expected in page

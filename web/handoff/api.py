@@ -25,6 +25,7 @@ from web.handoff import context, pages
 from web.handoff.models import Agent
 from web.handoff.rasa import RasaGateway, RasaUnavailable
 from web.handoff.store import HandoffError, HandoffStore, Requester
+from web.handoff.typing import TypingBoard
 from web.session import signed_in
 from web.settings import WebSettings
 
@@ -63,6 +64,10 @@ class SessionRef(BaseModel):
     session_id: str = Field(pattern=SESSION_ID)
 
 
+class UserTyping(SessionRef):
+    typing: bool
+
+
 def error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
@@ -85,8 +90,11 @@ def looks_like_card_number(text: str) -> bool:
     return bool(found.card_numbers or found.invalid_card_number)
 
 
-def build_router(settings: WebSettings, store: HandoffStore, rasa: RasaGateway) -> APIRouter:
+def build_router(
+    settings: WebSettings, store: HandoffStore, rasa: RasaGateway, typing_board: TypingBoard | None = None
+) -> APIRouter:
     router = APIRouter()
+    board = typing_board or TypingBoard()
 
     # --- who is calling ------------------------------------------------------------------------
     def agent_from(request: Request) -> Agent | JSONResponse:
@@ -203,6 +211,20 @@ def build_router(settings: WebSettings, store: HandoffStore, rasa: RasaGateway) 
                 503, "assistant_unavailable", "The assistant could not be reached; you are still waiting."
             )
         return JSONResponse({"state": "bot"})
+
+    @router.post("/api/handoff/typing")
+    async def user_typing(
+        body: UserTyping, portal_session: Annotated[str | None, Cookie()] = None
+    ) -> Response:
+        """The widget says its user is typing to the agent who holds the conversation."""
+        caller = signed_in(portal_session, settings.token_secret)
+        if caller is None:
+            return error(401, "signed_out", "Sign in first.")
+        handoff = await run_in_threadpool(store.open_for, body.session_id)
+        if handoff is None or handoff["user"] != caller.user_id or handoff["state"] != "assigned":
+            return error(409, "no_agent", "No support agent holds this conversation.")
+        board.set(body.session_id, body.typing)
+        return JSONResponse({"typing": body.typing})
 
     # --- console pages --------------------------------------------------------------------------
     @router.get("/console/signin", response_class=HTMLResponse)
@@ -361,6 +383,7 @@ def build_router(settings: WebSettings, store: HandoffStore, rasa: RasaGateway) 
             "handoff": handoff,
             "transcript": context.transcript(events),
             "tried": context.setbacks(events),
+            "user_typing": board.is_typing(handoff["conversation_id"]),
         }
         if with_context:
             roles = [r for r in handoff["roles"].split(",") if r]

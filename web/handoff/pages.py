@@ -65,20 +65,21 @@ def console(name: str, email: str) -> str:
 <header class="conv-head">
 <h2 id="conv-title"></h2>
 <p id="conv-state" class="state"></p>
-<button id="claim" type="button">Claim</button>
+<button id="claim" type="button" disabled>Claim</button>
 </header>
 <p id="notice" class="notice" role="alert" hidden></p>
 <ol id="transcript" class="transcript" role="log" aria-live="polite"></ol>
+<p id="user-typing" class="user-typing" role="status" hidden></p>
 <form id="reply" class="reply">
 <label for="reply-text" class="visually-hidden">Reply</label>
-<textarea id="reply-text" rows="2" maxlength="2000"
+<textarea id="reply-text" rows="2" maxlength="2000" disabled
  placeholder="Write to the user… (never card numbers)"></textarea>
-<button id="send" type="submit">Send</button>
+<button id="send" type="submit" disabled>Send</button>
 </form>
 <div class="handback" role="group" aria-label="Hand back to the assistant">
-<button id="back-resume" type="button">Hand back: resume where it stood</button>
-<button id="back-restart" type="button">Hand back: start over</button>
-<button id="back-payment" type="button">Let the assistant take the payment</button>
+<button id="back-resume" type="button" disabled>Hand back: resume where it stood</button>
+<button id="back-restart" type="button" disabled>Hand back: start over</button>
+<button id="back-payment" type="button" disabled>Let the assistant take the payment</button>
 </div>
 </div>
 </section>

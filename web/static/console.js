@@ -11,9 +11,14 @@
     no_billing_role: "No billing role, wants help"
   };
   var BRANDS = { visa: "Visa", mastercard: "Mastercard", amex: "American Express", discover: "Discover" };
+  var ROLES = { global_admin: "Global admin", billing_admin: "Billing admin", user: "User" };
+  var ACTIONS = ["claim", "reply-text", "send", "back-resume", "back-restart", "back-payment"];
   var OUTCOMES = { resume: "handed back (resume)", restart: "handed back (start over)",
     payment: "assistant took the payment", cancelled: "user stopped waiting", timeout: "nobody claimed it in time" };
   var current = null;       // id of the handoff shown
+  var tenantNames = {};     // tenant id -> display name, learnt from the context panel
+  var seen = 0;             // transcript length shown, to refresh the context when it grows
+  var contextTimer = null;
   var handoff = null;       // its latest state
   var stream = null;
   var queue = { waiting: [], assigned: [], follow_up: [] };
@@ -83,14 +88,27 @@
   }
 
   // ---- one conversation -------------------------------------------------------------------------
+  function roleNames(roles) {
+    return String(roles || "").split(",").filter(Boolean).map(function (r) { return ROLES[r] || r; }).join(", ");
+  }
+  function disableActions() { ACTIONS.forEach(function (b) { $(b).disabled = true; }); }
+  function scrollToNewest() { var list = $("transcript"); list.scrollTop = list.scrollHeight; }
+  function loadContext(id) {
+    return api("GET", "/console/api/handoffs/" + id).then(function (data) {
+      if (current === id) renderContext(data);
+      return data;
+    });
+  }
+
   function open(id) {
-    current = id; handoff = null; notice("");
+    current = id; handoff = null; seen = 0; notice("");
+    disableActions();
     $("placeholder").hidden = true; $("chosen").hidden = false;
     $("transcript").textContent = "";
     renderQueue();
-    api("GET", "/console/api/handoffs/" + id).then(function (data) {
+    loadContext(id).then(function (data) {
       if (current !== id) return;
-      renderContext(data); renderConversation(data);
+      renderConversation(data); scrollToNewest();
     }).catch(function (e) { notice(e.message); });
     if (stream) stream.close();
     stream = new EventSource("/console/api/handoffs/" + id + "/stream");
@@ -99,13 +117,14 @@
 
   function renderConversation(data) {
     handoff = data.handoff;
-    $("conv-title").textContent = handoff.user + " · " + handoff.tenant;
+    $("conv-title").textContent = handoff.user + " · " + (tenantNames[handoff.tenant] || handoff.tenant);
     var state = handoff.state === "requested" ? "Waiting for an agent since " + time(handoff.requested_at)
       : handoff.state === "assigned" ? "Held by " + (handoff.agent === me ? "you" : handoff.agent_name)
       : "Back with the assistant: " + (OUTCOMES[handoff.outcome] || handoff.outcome);
     $("conv-state").textContent = state;
     var mine = handoff.state === "assigned" && handoff.agent === me;
     $("claim").hidden = handoff.state !== "requested";
+    $("claim").disabled = handoff.state !== "requested";
     $("reply-text").disabled = !mine; $("send").disabled = !mine;
     ["back-resume", "back-restart", "back-payment"].forEach(function (b) { $(b).disabled = !mine; });
     var list = $("transcript");
@@ -117,7 +136,17 @@
       li.appendChild(document.createTextNode(m.text));
       list.appendChild(li);
     });
-    if (atEnd) list.scrollTop = list.scrollHeight;
+    var grew = data.transcript.length > seen;
+    if (atEnd || grew) scrollToNewest(); // the newest message in view, unless the agent reads back
+    if (grew && seen) { // something happened (a payment, a new answer): the context may have changed
+      clearTimeout(contextTimer);
+      var id = current;
+      contextTimer = setTimeout(function () { loadContext(id).catch(function () {}); }, 300);
+    }
+    seen = data.transcript.length;
+    var typing = $("user-typing");
+    typing.hidden = !data.user_typing;
+    typing.textContent = data.user_typing ? handoff.user + " is typing…" : "";
   }
 
   function renderContext(data) {
@@ -126,9 +155,10 @@
     function row(term, value) { dl.appendChild(el("dt", null, term)); dl.appendChild(el("dd", null, value)); }
     var h = data.handoff, ctx = data.context || {};
     row("Handoff reason", (REASONS[h.reason] || h.reason) + (h.detail ? ": " + h.detail : ""));
-    row("Tenant", h.tenant);
+    if (ctx.user && ctx.user.tenant_name) tenantNames[h.tenant] = ctx.user.tenant_name;
+    row("Tenant", tenantNames[h.tenant] || h.tenant);
     row("User", h.user + (ctx.user && ctx.user.display_name ? " (" + ctx.user.display_name + ")" : ""));
-    row("Roles", h.roles || "none");
+    row("Roles", roleNames(h.roles) || "none");
     row("Language", h.language === "fr" ? "French" : "English");
     box.appendChild(dl);
     box.appendChild(el("h2", null, "Past-due subscriptions"));
@@ -152,6 +182,7 @@
 
   // ---- actions --------------------------------------------------------------------------------
   $("claim").addEventListener("click", function () {
+    if (!current) return;
     api("POST", "/console/api/handoffs/" + current + "/claim").then(function () {
       notice("You hold this conversation.", true);
     }).catch(function (e) { notice(e.message); });
@@ -179,7 +210,7 @@
   $("reply").addEventListener("submit", function (ev) {
     ev.preventDefault();
     var text = $("reply-text").value.trim();
-    if (!text) return;
+    if (!text || !current) return;
     if (hasCardNumber(text)) {
       notice("That looks like a card number: agents never send card numbers. Ask the user to use the secure card form.");
       return;
@@ -189,6 +220,7 @@
     }).catch(function (e) { notice(e.message); });
   });
   function handBack(mode, done) {
+    if (!current) return;
     api("POST", "/console/api/handoffs/" + current + "/handback", { mode: mode }).then(function () {
       notice(done, true);
     }).catch(function (e) { notice(e.message); });

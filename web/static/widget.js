@@ -13,7 +13,7 @@
       title: "Billing assistant", launcher: "Billing assistant", close: "Close the chat",
       input: "Message to the billing assistant", placeholder: "Type your message…", send: "Send",
       restart: "Start over", reconnecting: "Reconnecting…", typing: "The assistant is typing…",
-      you: "You:", bot: "Assistant:", langGroup: "Chat language", log: "Conversation",
+      you: "You:", bot: "Assistant:", langGroup: "Chat language", log: "Conversation", expiryHint: "MM/YY",
       welcome: "Hello! I can help you settle a past-due balance on your subscriptions.",
       signedOut: "Sign in to the admin center to chat with the billing assistant.",
       unreachable: "The assistant can't be reached right now.",
@@ -28,7 +28,8 @@
       title: "Assistant facturation", launcher: "Assistant facturation", close: "Fermer la conversation",
       input: "Message à l'assistant facturation", placeholder: "Écrivez votre message…", send: "Envoyer",
       restart: "Recommencer", reconnecting: "Reconnexion…", typing: "L'assistant écrit…",
-      you: "Vous :", bot: "Assistant :", langGroup: "Langue de la conversation", log: "Conversation",
+      you: "Vous\u00a0:", bot: "Assistant\u00a0:", langGroup: "Langue de la conversation", log: "Conversation",
+      expiryHint: "MM/AA",
       welcome: "Bonjour ! Je peux vous aider à régler un solde impayé sur vos abonnements.",
       signedOut: "Connectez-vous au centre d'administration pour discuter avec l'assistant.",
       unreachable: "L'assistant est injoignable pour le moment.",
@@ -45,7 +46,7 @@
   var BRANDS = { visa: "Visa", mastercard: "Mastercard", amex: "American Express", discover: "Discover" };
   var CARD_ASK = "utter_ask_card_number_token";
   var S = { session: null, sid: null, socket: null, ready: false, queue: [], live: null, shown: {},
-    handoff: { state: "bot" } };
+    handoff: { state: "bot" }, sent: {} };
   var ui = {};
 
   // ---- storage and language -------------------------------------------------------------------
@@ -64,6 +65,12 @@
     return chosen && chosen.page === pageLang() && T[chosen.lang] ? chosen.lang : pageLang();
   }
   function t(key) { return T[lang()][key]; }
+  // The conversation's language (each response is tagged with it): the widget's own labels follow.
+  function followLanguage(code) {
+    if (!T[code] || code === lang()) return;
+    store(userKey("lang"), JSON.stringify({ lang: code, page: pageLang() }));
+    applyLanguage();
+  }
 
   // ---- DOM helpers ----------------------------------------------------------------------------
   function el(tag, attrs, children) {
@@ -181,18 +188,21 @@
       el("p", { class: "sc-note", "data-t": "cardNote" }),
       field("number", { inputmode: "numeric", autocomplete: "cc-number", maxlength: "23" }),
       el("div", { class: "sc-row" }, [
-        field("expiry", { autocomplete: "cc-exp", placeholder: "MM/YY", maxlength: "7" }),
+        field("expiry", { autocomplete: "cc-exp", "data-placeholder": "expiryHint", maxlength: "7" }),
         field("cvc", { inputmode: "numeric", autocomplete: "cc-csc", maxlength: "4" })]),
       field("holder", { autocomplete: "cc-name", maxlength: "100" }),
       ui.cardError,
       el("div", { class: "sc-actions" }, [ui.cardSave, el("button", { type: "button", "data-t": "cancel",
         on: { click: function () { showCard(false); ui.input.focus(); } } })])]);
-    ui.input = el("input", { type: "text", class: "sc-input", autocomplete: "off", maxlength: "2000", "data-label": "input" });
+    ui.input = el("input", { type: "text", class: "sc-input", autocomplete: "off", maxlength: "2000", "data-label": "input",
+      on: { input: function () { typed(); } } });
     ui.send = el("button", { type: "submit", class: "sc-send sc-primary", "data-t": "send", "data-label": "send" });
     ui.compose = el("form", { class: "sc-compose", on: { submit: function (e) {
       e.preventDefault();
       send(ui.input.value);
       ui.input.value = "";
+      clearTimeout(userTyping.timer);
+      if (userTyping.on) tellTyping(false);
     } } }, [ui.input, ui.send]);
     ui.panel = el("section", { id: "sc-panel", class: "sc-panel", hidden: true, "aria-labelledby": "sc-title" }, [
       el("header", { class: "sc-header" }, [
@@ -212,6 +222,7 @@
     ui.root.querySelectorAll("[data-t]").forEach(function (n) { n.textContent = t(n.getAttribute("data-t")); });
     ui.root.querySelectorAll("[data-label]").forEach(function (n) { n.setAttribute("aria-label", t(n.getAttribute("data-label"))); });
     ui.input.setAttribute("placeholder", t("placeholder"));
+    ui.root.querySelectorAll("[data-placeholder]").forEach(function (n) { n.setAttribute("placeholder", t(n.getAttribute("data-placeholder"))); });
     ui.langs.forEach(function (b) { b.setAttribute("aria-pressed", String(b.lang === code)); });
     var hint = ui.log.querySelector(".sc-welcome");
     if (hint) hint.textContent = t("welcome");
@@ -231,10 +242,32 @@
     ui.log.appendChild(node);
     return node;
   }
-  function addUser(shown) {
+  function addUser(shown, id) {
     var node = bubble("user");
+    if (id) node.setAttribute("data-message-id", id);
     plain(node.appendChild(el("div", { class: "sc-text" })), maskCards(shown));
     scroll();
+    return node;
+  }
+  // The channel echoes every user message, masked, to every tab of the conversation.
+  function userEchoed(m) {
+    if (!m || typeof m.text !== "string") return;
+    var own = m.message_id ? [].filter.call(ui.log.querySelectorAll(".sc-user[data-message-id]"), function (n) {
+      return n.getAttribute("data-message-id") === m.message_id;
+    })[0] : null;
+    if (own) { // ours: show it as the server stored it (a security code typed in the chat becomes •••)
+      var text = own.querySelector(".sc-text");
+      text.textContent = "";
+      plain(text, m.text);
+      return;
+    }
+    if (m.message_id && S.sent[m.message_id]) return; // ours, sent without a bubble (restart)
+    if (m.text === "/restart") { clearTranscript(); return; }
+    answerReplies([].filter.call(ui.log.querySelectorAll(".sc-reply:not([disabled])"), function (b) {
+      return b.textContent === m.text;
+    })[0] || null);
+    addUser(m.text);
+    if (S.handoff.state === "bot") typing(true);
   }
   function addBot(msg, answered, replay) {
     var meta = msg.metadata || {};
@@ -252,7 +285,9 @@
       if (S.handoff.state !== "requested" && !meta.handoff) disableWaitingReplies();
     }
     if (!replay) showCard(meta.utter_action === CARD_ASK);
+    if (!replay && meta.language) followLanguage(meta.language);
     scroll();
+    if (!replay) document.dispatchEvent(new CustomEvent("settlechat:bot", { detail: msg }));
     return node;
   }
   function answerReplies(chosen) {
@@ -285,6 +320,8 @@
       addUser(shown);
     });
     var last = messages[messages.length - 1];
+    var spoken = messages.filter(function (m) { return m.sender === "bot" && (m.metadata || {}).language; }).pop();
+    if (spoken) followLanguage(spoken.metadata.language);
     showCard(!!last && last.sender === "bot" && (last.metadata || {}).utter_action === CARD_ASK && !last.answered);
     // Bot messages that arrived while the history was on its way and are not in it yet.
     var tail = messages.slice(-(since.length + 5)).map(function (m) { return m.sender + ":" + m.text; });
@@ -325,6 +362,24 @@
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (h) { if (h) showHandoff(h); }, function () { /* keep the current state */ });
   }
+  // While an agent holds the conversation, they see "… is typing" (throttled; stops after a pause).
+  var userTyping = { on: false, sentAt: 0, timer: null };
+  function tellTyping(on) {
+    if (S.handoff.state !== "assigned" || !S.sid) return;
+    var now = Date.now();
+    if (on === userTyping.on && (!on || now - userTyping.sentAt < 2000)) return;
+    userTyping.on = on;
+    userTyping.sentAt = now;
+    fetch(BASE + "/api/handoff/typing", { method: "POST", credentials: "include",
+      headers: { "Content-Type": "application/json" }, body: JSON.stringify({ session_id: S.sid, typing: on }) })
+      .catch(function () { /* an indicator only */ });
+  }
+  function typed() {
+    if (S.handoff.state !== "assigned") return;
+    tellTyping(!!ui.input.value);
+    clearTimeout(userTyping.timer);
+    userTyping.timer = setTimeout(function () { tellTyping(false); }, 3000);
+  }
   function stopWaiting() {
     ui.stopWaiting.disabled = true;
     fetch(BASE + "/api/handoff/cancel", { method: "POST", credentials: "include",
@@ -351,23 +406,28 @@
   function emit(item) {
     var metadata = { locale: lang() };
     if (item.text.charAt(0) === "/" && item.shown !== item.text) metadata.shown_as = item.shown;
-    S.socket.emit("user_uttered", { message: item.text, session_id: S.sid, metadata: metadata });
+    S.socket.emit("user_uttered", { message: item.text, session_id: S.sid, metadata: metadata, message_id: item.id });
   }
   function send(text, shownAs, silent) {
     text = String(text == null ? "" : text).trim();
     if (!text) return;
-    var item = { text: text, shown: shownAs || text, silent: !!silent };
+    var item = { text: text, shown: shownAs || text, silent: !!silent, id: messageId() };
+    S.sent[item.id] = true;
     if (text.charAt(0) === "/" && item.shown !== text) {
       S.shown[text] = S.shown[intentWords(text)] = item.shown;
       store(userKey("shown"), JSON.stringify(S.shown));
     }
     answerReplies(null);
     // While the conversation waits for or is with an agent, the assistant does not answer.
-    if (!silent) { addUser(item.shown); if (S.handoff.state === "bot") typing(true); }
+    if (!silent) { addUser(item.shown, item.id); if (S.handoff.state === "bot") typing(true); }
     if (S.ready) emit(item); else S.queue.push(item);
   }
-  function restart() {
-    if (S.handoff.state !== "bot") return; // an agent has the conversation: it cannot be restarted
+  var sentCount = 0;
+  function messageId() {
+    sentCount += 1;
+    return Date.now().toString(36) + "-" + sentCount + "-" + Math.random().toString(36).slice(2, 10);
+  }
+  function clearTranscript() {
     S.queue = [];
     S.shown = {};
     store(userKey("shown"), null);
@@ -375,6 +435,10 @@
     showCard(false);
     typing(false);
     welcome();
+  }
+  function restart() {
+    if (S.handoff.state !== "bot") return; // an agent has the conversation: it cannot be restarted
+    clearTranscript();
     send("/restart", null, true);
     ui.input.focus();
   }
@@ -390,6 +454,7 @@
     if (on === !ui.card.hidden) return;
     ui.card.hidden = !on;
     if (!on) { ui.card.reset(); ui.cardError.textContent = ""; }
+    if (on && !ui.panel.hidden) ui.card.elements.number.focus();
   }
   function saveCard(e) {
     e.preventDefault();
@@ -491,6 +556,7 @@
       if (meta.handoff) showHandoff(meta.handoff);
       addBot(msg || {}, false);
     });
+    socket.on("user_uttered", userEchoed);
     socket.on("agent_typing", function (data) {
       if (data && S.handoff.state === "assigned") typing(!!data.typing, data.agent_name || S.handoff.agent_name);
     });
@@ -511,7 +577,7 @@
     ui.panel.hidden = !open;
     ui.launcher.setAttribute("aria-expanded", String(open));
     try { sessionStorage.setItem("settlechat:open", open ? "1" : ""); } catch (e) { /* ignore */ }
-    if (open) { scroll(); ui.input.focus(); }
+    if (open) { scroll(); (ui.card.hidden ? ui.input : ui.card.elements.number).focus(); }
   }
   function init() {
     build();
