@@ -24,6 +24,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import language_of, user_token
 from actions.settle import forget_flow
+from actions.settle_balance import ActionListPastDue
 
 WEB_URL = os.environ.get("WEB_URL", "http://127.0.0.1:8080")
 FORMS = ("expiry_form", "card_form")
@@ -136,13 +137,15 @@ class ActionHandoffReturned(Action):
                 dispatcher.utter_message(response="utter_handoff_nothing_pending")
                 return events
             dispatcher.utter_message(response="utter_handoff_take_payment", **back)
-            return [*events, FollowupAction("action_list_past_due")]
+            return await _list_past_due(dispatcher, tracker, domain, events)
         response = {"timeout": "utter_handoff_timeout", "cancelled": "utter_handoff_cancelled"}
         dispatcher.utter_message(response=response.get(mode, "utter_handoff_back"), **back)
-        return self._resume(dispatcher, tracker)
+        return await self._resume(dispatcher, tracker, domain)
 
     @staticmethod
-    def _resume(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    async def _resume(
+        dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         form = tracker.get_slot("handoff_form")
         if form in FORMS:
             return [SlotSet("handoff_form", None), FollowupAction(str(form))]
@@ -155,9 +158,20 @@ class ActionHandoffReturned(Action):
             )
             return []
         if tracker.get_slot("subscription_id"):
-            return [FollowupAction("action_list_past_due")]
+            return await _list_past_due(dispatcher, tracker, domain, [])
         dispatcher.utter_message(response="utter_handoff_nothing_pending")
         return []
+
+
+async def _list_past_due(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], events: list[EventType]
+) -> list[EventType]:
+    """The past-due list in this same action, after `events`: a FollowupAction would leave the next
+    prediction to no rule at all (seen: a fallback right after the list)."""
+    for event in events:
+        if event.get("event") == "slot":
+            tracker.slots[event["name"]] = event["value"]
+    return [*events, *await ActionListPastDue().run(dispatcher, tracker, domain)]
 
 
 class ActionRestart(Action):

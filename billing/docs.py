@@ -61,7 +61,17 @@ def install(app: FastAPI) -> None:
                     for parameter in operation.get("parameters", []):
                         if parameter.get("in") == "header" and parameter["name"].lower() in REQUIRED_HEADERS:
                             parameter["required"] = True
+                            parameter["schema"] = _not_null(parameter.get("schema", {}))
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """`str | None` documented as the string it must be."""
+    variants = [v for v in schema.get("anyOf", []) if v.get("type") != "null"]
+    if len(variants) != 1:
+        return schema
+    rest = {key: value for key, value in schema.items() if key != "anyOf"}
+    return {**variants[0], **rest}

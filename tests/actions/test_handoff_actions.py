@@ -18,9 +18,9 @@ def paused(trk: Tracker) -> Tracker:
     return Tracker.from_dict(state)
 
 
-def returned(mode: str, slot_values: dict | None = None) -> Tracker:
+def returned(mode: str, slot_values: dict | None = None, token: str | None = None) -> Tracker:
     return tracker(
-        None,
+        token,
         slot_values,
         text="/handoff_returned",
         intent="handoff_returned",
@@ -107,13 +107,17 @@ async def test_timeout_and_cancel_say_so_and_resume(domain, mode, said):
     assert events[-1]["name"] == "card_form"
 
 
-async def test_the_assistant_takes_the_payment_from_the_start(domain):
-    messages, events = await run(
-        ActionHandoffReturned(), returned("payment", {"subscription_id": "x", "confirming": True}), domain
-    )
-    assert responses(messages) == ["utter_handoff_take_payment"]
+async def test_the_assistant_takes_the_payment_from_the_start(domain, tokens):
+    state = {"subscription_id": "x", "subscription": "Microsoft 365 E3", "confirming": True}
+    messages, events = await run(ActionHandoffReturned(), returned("payment", state, tokens["bob"]), domain)
+    # The list comes in this same action (no FollowupAction, after which no rule predicts anything).
+    assert responses(messages) == ["utter_handoff_take_payment", "utter_past_due_several"]
+    assert [b["title"] for b in messages[1]["buttons"]] == [
+        "Exchange Online (Plan 1)",
+        "Microsoft 365 Business Standard",
+    ]
     assert slots(events)["subscription_id"] is None and slots(events)["confirming"] is False
-    assert events[-1]["name"] == "action_list_past_due"
+    assert "followup" not in [e["event"] for e in events]
 
 
 async def test_start_over_forgets_the_attempt(domain):

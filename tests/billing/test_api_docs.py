@@ -34,6 +34,7 @@ def test_the_schema_declares_the_bearer_token(schema):
 def test_the_settle_operation_requires_an_idempotency_key(schema):
     headers = {p["name"]: p for p in schema["paths"][SETTLE]["post"]["parameters"] if p["in"] == "header"}
     assert headers["Idempotency-Key"]["required"] is True
+    assert headers["Idempotency-Key"]["schema"]["type"] == "string"
     others = [
         (path, p["name"])
         for path, item in schema["paths"].items()
