@@ -228,7 +228,7 @@ def test_accessibility_scan_with_the_widget_open(page: Page, shots) -> None:
     settle_button(page, EXCHANGE).click()
     bot_says(page, "insufficient funds")
     reply_button(page, "Add a new card").click()
-    bot_says(page, "card number")
+    bot_says(page, "secure form below")
     expect(page.locator(".settlechat form.sc-card")).to_be_visible()
     page.wait_for_timeout(300)
     shots(page, "scanned")
@@ -265,7 +265,7 @@ def test_a_card_added_in_the_secure_form_never_reaches_the_socket_or_tracker(pag
     settle_button(page, EXCHANGE).click()
     bot_says(page, "insufficient funds")
     reply_button(page, "Add a new card").click()
-    bot_says(page, "Please type the card number")
+    bot_says(page, "Please enter the new card in the secure form below")
     form = page.locator(".settlechat form.sc-card")
     expect(form).to_be_visible()
     form.get_by_label("Card number").fill("4242 4242 4242 4241")  # fails the Luhn check
