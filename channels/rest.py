@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any, Optional
 
@@ -12,6 +13,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.identity import SENDER_ID, Owners, verify_user_token
 from channels.vault import conversation_paused, redact
 
 log = logging.getLogger(__name__)
@@ -35,11 +37,20 @@ async def triage_for(text: str, agent: Any, sender_id: str) -> str:
     return triage(text, paused)
 
 
+def _refusal(status: int, code: str, message: str) -> HTTPResponse:
+    return response.json({"error": {"code": code, "message": message}}, status=status)
+
+
 class RedactingRestInput(RestInput):
-    """POST /webhooks/rest/webhook with {sender, message, metadata: {token, locale}}."""
+    """POST /webhooks/rest/webhook with {sender, message, metadata: {token, locale}}.
+
+    Every message is authorized by its own token: the user it names must own the conversation (the
+    user of its first message). Anything else is refused before Rasa sees it, with no reply content."""
 
     def __init__(self, billing_url: str = "http://127.0.0.1:8081") -> None:
         self.billing_url = billing_url
+        self.token_secret = os.environ.get("AUTH_TOKEN_SECRET", "")
+        self.owners = Owners()
 
     @classmethod
     def name(cls) -> str:
@@ -58,13 +69,30 @@ class RedactingRestInput(RestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            body = request.json if isinstance(request.json, dict) else {}
-            sender_id = str(body.get("sender") or "default")[:128]
-            text = body.get("message")
-            text = text if isinstance(text, str) else ""
+            body = request.json
+            if not isinstance(body, dict):
+                return _refusal(400, "bad_request", "Send a JSON object: {sender, message, metadata}.")
+            sender_id, text, sent = body.get("sender"), body.get("message"), body.get("metadata", {})
+            if not isinstance(sender_id, str) or not SENDER_ID.match(sender_id):
+                return _refusal(
+                    400, "bad_sender", "'sender' is required: 1 to 128 letters, digits or . _ : @ -"
+                )
+            if not isinstance(text, str):
+                return _refusal(400, "bad_message", "'message' is required and must be a string.")
+            if not isinstance(sent, dict):
+                return _refusal(400, "bad_metadata", "'metadata' must be an object.")
+            claims = verify_user_token(sent.get("token"), self.token_secret)
+            if claims is None:
+                return _refusal(401, "signed_out", "Send a valid user token in metadata.token.")
             agent = getattr(request.app.ctx, "agent", None)
+            owner = await self.owners.of(agent, sender_id)
+            if owner is not None and owner != claims["sub"]:
+                log.warning("refused a message to a conversation of another user")
+                return _refusal(403, "not_your_conversation", "This conversation belongs to another user.")
+            self.owners.remember(sender_id, claims["sub"])
             text = await triage_for(text, agent, sender_id)
-            metadata = self.get_metadata(request) or {}
+            # The owner from the verified token only; vault references only from the channel itself.
+            metadata = {**{k: v for k, v in sent.items() if k != "vault"}, "user": claims["sub"]}
             text, metadata = await redact(text, metadata, agent, sender_id, self.billing_url)
             collector = CollectingOutputChannel()
             try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Optional
@@ -25,30 +26,14 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from channels.identity import Owners, verify_user_token
 from channels.redaction import find_card_data
 from channels.rest import triage_for
 from channels.vault import redact
 
 log = logging.getLogger(__name__)
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 FORWARDED_METADATA = ("utter_action", "agent_name", "sender_role", "handoff", "language")
-
-
-def verify_user_token(token: Any, secret: str) -> Optional[dict[str, Any]]:
-    """The claims of a valid portal token, else None."""
-    if not isinstance(token, str) or not token or not secret:
-        return None
-    try:
-        claims = jwt.decode(
-            token,
-            secret,
-            algorithms=["HS256"],
-            issuer="m365-portal",
-            audience="m365-billing",
-            options={"require": ["sub", "tid", "exp"]},
-        )
-    except jwt.PyJWTError:
-        return None
-    return dict(claims)
 
 
 def verify_service_token(token: str, secret: str) -> bool:
@@ -128,6 +113,7 @@ class PortalSocketIOInput(SocketIOInput):
         self.token_secret = os.environ.get("AUTH_TOKEN_SECRET", "")
         # The web service signs its calls to `agent_typing` with Rasa's API secret.
         self.api_secret = os.environ.get("RASA_JWT_SECRET", "")
+        self.owners = Owners()
 
     @classmethod
     def name(cls) -> str:
@@ -178,15 +164,32 @@ class PortalSocketIOInput(SocketIOInput):
 
         @sio.on("session_request")
         async def session_request(sid: str, data: Optional[dict[str, Any]]) -> None:
-            session_id = (data or {}).get("session_id") or uuid.uuid4().hex
+            """Join the asked conversation if it is this user's (or new), else a fresh one."""
+            session = await sio.get_session(sid)
+            asked = (data or {}).get("session_id") if isinstance(data, dict) else None
+            session_id = asked if isinstance(asked, str) and SESSION_ID.match(asked) else None
+            if session_id:
+                owner = await self.owners.of(self._agent(webhook), session_id)
+                if owner is not None and owner != session["user"]:
+                    log.warning("socket %s asked for a conversation of another user", sid)
+                    session_id = None
+            session_id = session_id or uuid.uuid4().hex
+            self.owners.remember(session_id, session["user"])
+            for joined in session.get("rooms", []):
+                await sio.leave_room(sid, joined)
+            await sio.save_session(sid, {**session, "rooms": [session_id]})
             await sio.enter_room(sid, session_id)  # stock Rasa forgets this await
             await sio.emit("session_confirm", session_id, room=sid)
 
         @sio.on(self.user_message_evt)
         async def handle_message(sid: str, data: dict[str, Any]) -> None:
             session = await sio.get_session(sid)
-            session_id = data.get("session_id")
-            if not session_id or not isinstance(data.get("message"), str):
+            if not isinstance(data, dict) or not isinstance(data.get("message"), str):
+                return
+            session_id = str(data.get("session_id") or "")
+            if session_id not in session.get("rooms", []):
+                # Only the conversation this socket joined, which session_request checked is the user's.
+                await sio.emit("session_refused", {"session_id": session_id}, room=sid)
                 return
             sent = data.get("metadata")
             sent_metadata: dict[str, Any] = sent if isinstance(sent, dict) else {}

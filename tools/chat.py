@@ -57,7 +57,11 @@ def main() -> None:
                               timeout=60)
         buttons = show(response.json() if response.status_code == 200 else [])
         if response.status_code != 200:
-            print(f"(the assistant answered HTTP {response.status_code})")
+            try:
+                reason = response.json()["error"]["message"]
+            except (ValueError, KeyError, TypeError):
+                reason = response.text[:200]
+            print(f"(refused, HTTP {response.status_code}: {reason})")
 
 
 if __name__ == "__main__":
