@@ -47,8 +47,9 @@ def list_choices(
     **kwargs: Any,
 ) -> None:
     """The past-due subscriptions, as lines and as buttons."""
+    colon = "\u00a0: " if language == "fr" else ": "  # French typography: a space before the colon
     lines = "\n".join(
-        f"- {s['product']}: "
+        f"- {s['product']}{colon}"
         f"{formatting.money(s['outstanding']['amount'], s['outstanding']['currency'], language)}"
         for s in subs
     )

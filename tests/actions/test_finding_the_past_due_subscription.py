@@ -21,7 +21,7 @@ async def test_several_past_due_subscriptions_are_listed_with_buttons(tokens, do
 
 async def test_amounts_follow_the_french_locale(tokens, domain):
     messages, _ = await run(ActionListPastDue(), tracker(tokens["alice"], {"language": "fr"}), domain)
-    assert "151,20\u00a0€" in messages[0]["lines"]
+    assert "- Microsoft 365 Business Standard\u00a0: 151,20\u00a0€" in messages[0]["lines"]
 
 
 async def test_a_single_past_due_subscription_goes_straight_to_its_options(tokens, domain):
