@@ -18,7 +18,8 @@ run: install .env model ## start every process on the embedded defaults
 	@echo "billing API:            http://localhost:8081/docs"
 	@echo "Rasa REST channel:      http://localhost:5005/webhooks/rest/webhook"
 	@echo "terminal chat:          .venv-svc/bin/python tools/chat.py alice@contoso.com"
-	.venv-svc/bin/honcho start -f Procfile -e $(ENV_FILES)
+	@# Stores and logs are created readable by their owner only (0600).
+	umask 077 && .venv-svc/bin/honcho start -f Procfile -e $(ENV_FILES)
 
 test: install .env lint typecheck test-billing test-rasa test-browser ## every test layer
 
@@ -57,7 +58,7 @@ models/current.tar.gz: $(MODEL_INPUTS) | .venv-rasa/.stamp var
 	  --fixed-model-name current > var/train.log 2>&1 || (tail -n 40 var/train.log; exit 1)
 
 var:
-	mkdir -p var
+	mkdir -p -m 0700 var
 
 lint:
 	.venv-svc/bin/ruff check billing web tests/billing tests/web tests/browser tests/smoke bench

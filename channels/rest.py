@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Awaitable, Callable
@@ -17,6 +18,7 @@ from channels.identity import SENDER_ID, Owners, verify_user_token
 from channels.vault import conversation_paused, redact
 
 log = logging.getLogger(__name__)
+LARGEST_METADATA = 4096  # a token, a locale, a button's title: stored on every event, so bounded
 LONGEST_MESSAGE = 1000  # what NLU reads well
 LONGEST_FOR_AGENT = 4000  # what a support agent reads during a handoff (the widget allows 2000)
 
@@ -35,6 +37,15 @@ async def triage_for(text: str, agent: Any, sender_id: str) -> str:
     """`triage`, reading the tracker only for a long message (is an agent reading it?)."""
     paused = len(text) > LONGEST_MESSAGE and await conversation_paused(agent, sender_id)
     return triage(text, paused)
+
+
+def encodable(text: str) -> bool:
+    """False for text no store can save (a lone surrogate from JSON's \\ud800)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _refusal(status: int, code: str, message: str) -> HTTPResponse:
@@ -77,10 +88,14 @@ class RedactingRestInput(RestInput):
                 return _refusal(
                     400, "bad_sender", "'sender' is required: 1 to 128 letters, digits or . _ : @ -"
                 )
-            if not isinstance(text, str):
-                return _refusal(400, "bad_message", "'message' is required and must be a string.")
+            if not isinstance(text, str) or not encodable(text):
+                return _refusal(400, "bad_message", "'message' is required and must be a string of text.")
             if not isinstance(sent, dict):
                 return _refusal(400, "bad_metadata", "'metadata' must be an object.")
+            if len(json.dumps(sent, default=str)) > LARGEST_METADATA:
+                return _refusal(
+                    413, "metadata_too_large", f"'metadata' is limited to {LARGEST_METADATA} bytes."
+                )
             claims = verify_user_token(sent.get("token"), self.token_secret)
             if claims is None:
                 return _refusal(401, "signed_out", "Send a valid user token in metadata.token.")

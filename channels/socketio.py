@@ -28,7 +28,7 @@ from socketio import AsyncServer
 
 from channels.identity import Owners, verify_user_token
 from channels.redaction import find_card_data
-from channels.rest import triage_for
+from channels.rest import encodable, triage_for
 from channels.vault import redact
 
 log = logging.getLogger(__name__)
@@ -185,6 +185,8 @@ class PortalSocketIOInput(SocketIOInput):
         async def handle_message(sid: str, data: dict[str, Any]) -> None:
             session = await sio.get_session(sid)
             if not isinstance(data, dict) or not isinstance(data.get("message"), str):
+                return
+            if not encodable(data["message"]):
                 return
             session_id = str(data.get("session_id") or "")
             if session_id not in session.get("rooms", []):

@@ -174,3 +174,31 @@ def test_a_client_cannot_claim_to_be_someone_else_in_metadata(stack, talk) -> No
     assert response.status_code == 200
     [first] = [e for e in alice.tracker()["events"] if e["event"] == "user"]
     assert first["metadata"]["user"] == "alice@contoso.com" and "vault" not in first["metadata"]
+
+
+def test_malformed_bodies_get_a_clear_4xx_never_a_5xx(stack, talk) -> None:
+    alice = talk("alice@contoso.com")
+    url = stack["rasa"].url + "/webhooks/rest/webhook"
+    good = {"sender": alice.sender, "message": "hello", "metadata": {"token": alice.token}}
+    bodies: dict[str, tuple[Any, int]] = {
+        "an array": (["hello"], 400),
+        "an empty object": ({}, 400),
+        "a number as message": ({**good, "message": 42}, 400),
+        "metadata as a string": ({**good, "metadata": "token"}, 400),
+        "metadata over 4 KB": ({**good, "metadata": {"token": alice.token, "pad": "x" * 5000}}, 413),
+        "sender as a list": ({**good, "sender": [alice.sender]}, 400),
+        "sender with a slash": ({**good, "sender": "a/b"}, 400),
+    }
+    print("\nbody                      | status")
+    for name, (body, status) in bodies.items():
+        response = httpx.post(url, json=body, timeout=30)
+        print(f"{name:<26}| {response.status_code}")
+        assert response.status_code == status, (name, response.text)
+    lone_surrogate = (
+        f'{{"sender": "{alice.sender}", "message": "pay \\ud800", "metadata": {{"token": "{alice.token}"}}}}'
+    )
+    for raw in (b"{not json", b'"\\ud800"', b"", lone_surrogate.encode()):
+        response = httpx.post(url, content=raw, headers={"content-type": "application/json"}, timeout=30)
+        print(f"{raw[:20]!r:<26}| {response.status_code}")
+        assert 400 <= response.status_code < 500, (raw, response.text)
+    assert httpx.post(url, json=good, timeout=30).status_code == 200

@@ -139,6 +139,30 @@ def test_a_signed_in_user_gets_an_answer_in_the_widget(product: dict[str, Any]) 
             browser.close()
 
 
+def test_no_secret_is_on_any_command_line(product: dict[str, Any]) -> None:
+    """`ps` shows every local user each process's arguments: the secrets come from the environment."""
+    leaked = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            arguments = cmdline.read_bytes()
+        except OSError:
+            continue
+        if TEST_SECRET.encode() in arguments:
+            leaked.append(arguments.replace(b"\0", b" ").decode(errors="replace")[:200])
+    assert leaked == []
+
+
+def test_the_stores_are_readable_by_their_owner_only(product: dict[str, Any]) -> None:
+    settings = product["settings"]
+    stores = [
+        Path(settings["DATABASE_URL"].removeprefix("sqlite:///")),
+        Path(settings["WEB_DATABASE_URL"].removeprefix("sqlite:///")),
+        Path(settings["TRACKER_DB_PATH"]),
+    ]
+    modes = {store.name: oct(store.stat().st_mode & 0o777) for store in stores}
+    assert modes == {store.name: "0o600" for store in stores}
+
+
 def test_stopping_make_run_stops_every_process(product: dict[str, Any]) -> None:
     make = product["make"]
     os.killpg(make.pid, signal.SIGINT)

@@ -1,0 +1,27 @@
+"""`rasa run` with the HTTP API's JWT secret from the environment, never from the command line.
+
+`rasa run --jwt-secret S` would show S to every local user in `ps`. This launcher appends the option to
+Rasa's own argument list inside the process, so /proc/<pid>/cmdline holds only what the Procfile wrote.
+Usage (the Procfile): python tools/rasa_run.py run --model ... (every `rasa run` option but the secret).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main() -> None:
+    secret = os.environ.get("RASA_JWT_SECRET", "")
+    if len(secret) < 16:
+        sys.exit("RASA_JWT_SECRET is not set (at least 16 characters): `make .env` creates one.")
+    if any(arg.startswith("--jwt-secret") for arg in sys.argv[1:]):
+        sys.exit("Pass the JWT secret in RASA_JWT_SECRET, not on the command line.")
+    sys.argv = ["rasa", *sys.argv[1:], "--jwt-secret", secret]
+    from rasa.__main__ import main as rasa_main
+
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()
