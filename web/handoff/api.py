@@ -168,17 +168,25 @@ def build_router(
         handoff["estimated_wait_seconds"] = await run_in_threadpool(store.estimated_wait, position)
         return JSONResponse(handoff, status_code=201 if created else 200)
 
-    # --- the widget: status and "stop waiting" (portal cookie) ---------------------------------
+    # --- the widget: status, "stop waiting", typing (portal cookie) ---------------------------
+    async def own_open_handoff(portal_session: str | None, session_id: str) -> tuple[Any, Any]:
+        """The signed-in widget user (None: signed out) and their open handoff on this conversation
+        (None when there is none or it is someone else's)."""
+        caller = signed_in(portal_session, settings.token_secret)
+        if caller is None:
+            return None, None
+        handoff = await run_in_threadpool(store.open_for, session_id)
+        return caller, handoff if handoff is not None and handoff["user"] == caller.user_id else None
+
     @router.get("/api/handoff")
     async def handoff_status(
         session_id: Annotated[str, Query(pattern=SESSION_ID)],
         portal_session: Annotated[str | None, Cookie()] = None,
     ) -> Response:
-        caller = signed_in(portal_session, settings.token_secret)
+        caller, handoff = await own_open_handoff(portal_session, session_id)
         if caller is None:
             return error(401, "signed_out", "Sign in first.")
-        handoff = await run_in_threadpool(store.open_for, session_id)
-        if handoff is None or handoff["user"] != caller.user_id:
+        if handoff is None:
             return JSONResponse({"state": "bot"})
         position = await run_in_threadpool(_position, store, handoff["id"])
         return JSONResponse(
@@ -193,11 +201,10 @@ def build_router(
     async def cancel_wait(
         body: SessionRef, portal_session: Annotated[str | None, Cookie()] = None
     ) -> Response:
-        caller = signed_in(portal_session, settings.token_secret)
+        caller, handoff = await own_open_handoff(portal_session, body.session_id)
         if caller is None:
             return error(401, "signed_out", "Sign in first.")
-        handoff = await run_in_threadpool(store.open_for, body.session_id)
-        if handoff is None or handoff["user"] != caller.user_id:
+        if handoff is None:
             return error(404, "not_waiting", "You are not waiting for an agent.")
         try:
             closed = await run_in_threadpool(store.cancel, handoff["id"], caller.user_id)
@@ -217,11 +224,10 @@ def build_router(
         body: UserTyping, portal_session: Annotated[str | None, Cookie()] = None
     ) -> Response:
         """The widget says its user is typing to the agent who holds the conversation."""
-        caller = signed_in(portal_session, settings.token_secret)
+        caller, handoff = await own_open_handoff(portal_session, body.session_id)
         if caller is None:
             return error(401, "signed_out", "Sign in first.")
-        handoff = await run_in_threadpool(store.open_for, body.session_id)
-        if handoff is None or handoff["user"] != caller.user_id or handoff["state"] != "assigned":
+        if handoff is None or handoff["state"] != "assigned":
             return error(409, "no_agent", "No support agent holds this conversation.")
         board.set(body.session_id, body.typing)
         return JSONResponse({"typing": body.typing})
