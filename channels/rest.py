@@ -15,6 +15,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.identity import SENDER_ID, Owners, verify_user_token
+from channels.silence import ActionServerWatch
 from channels.vault import conversation_paused, redact
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class RedactingRestInput(RestInput):
         self.billing_url = billing_url
         self.token_secret = os.environ.get("AUTH_TOKEN_SECRET", "")
         self.owners = Owners()
+        self.watch = ActionServerWatch()
 
     @classmethod
     def name(cls) -> str:
@@ -110,6 +112,11 @@ class RedactingRestInput(RestInput):
             metadata = {**{k: v for k, v in sent.items() if k != "vault"}, "user": claims["sub"]}
             text, metadata = await redact(text, metadata, agent, sender_id, self.billing_url)
             collector = CollectingOutputChannel()
+            locale = str(sent.get("locale") or "")
+            apology = await self.watch.apology_instead(agent, sender_id, self.name(), locale)
+            if apology:
+                await collector.send_response(sender_id, apology)
+                return response.json(collector.messages)
             try:
                 await on_new_message(
                     UserMessage(text, collector, sender_id, input_channel=self.name(), metadata=metadata)
@@ -117,6 +124,10 @@ class RedactingRestInput(RestInput):
             except Exception:
                 log.exception("message processing failed for sender %s", sender_id)
                 return response.json({"error": "processing_failed"}, status=500)
+            if not collector.messages:
+                apology = await self.watch.apology_after(agent, sender_id, self.name(), locale)
+                if apology:
+                    await collector.send_response(sender_id, apology)
             return response.json(collector.messages)
 
         return webhook

@@ -29,6 +29,7 @@ from socketio import AsyncServer
 from channels.identity import Owners, verify_user_token
 from channels.redaction import find_card_data
 from channels.rest import encodable, triage_for
+from channels.silence import ActionServerWatch
 from channels.vault import redact
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class WidgetOutput(OutputChannel):
     def __init__(self, sio: AsyncServer, bot_message_evt: str = "bot_uttered") -> None:
         self.sio = sio
         self.bot_message_evt = bot_message_evt
+        self.sent = 0  # messages of this turn (one output channel per user message)
 
     @classmethod
     def name(cls) -> str:
@@ -84,6 +86,7 @@ class WidgetOutput(OutputChannel):
             payload["custom"] = message["custom"]
         payload["metadata"] = {key: message[key] for key in FORWARDED_METADATA if message.get(key)}
         await self.sio.emit(self.bot_message_evt, payload, room=recipient_id)
+        self.sent += 1
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self.send_response(recipient_id, {"text": text, **kwargs})
@@ -114,6 +117,7 @@ class PortalSocketIOInput(SocketIOInput):
         # The web service signs its calls to `agent_typing` with Rasa's API secret.
         self.api_secret = os.environ.get("RASA_JWT_SECRET", "")
         self.owners = Owners()
+        self.watch = ActionServerWatch()
 
     @classmethod
     def name(cls) -> str:
@@ -211,15 +215,19 @@ class PortalSocketIOInput(SocketIOInput):
                 {"text": shown_text(typed, triaged, text, metadata), "message_id": _message_id(data)},
                 room=session_id,
             )
+            output = WidgetOutput(sio, self.bot_message_evt)
+            locale = metadata["locale"]
+            apology = await self.watch.apology_instead(agent, session_id, self.name(), locale)
+            if apology:
+                await output.send_response(session_id, apology)
+                return
             await on_new_message(
-                UserMessage(
-                    text,
-                    WidgetOutput(sio, self.bot_message_evt),
-                    session_id,
-                    input_channel=self.name(),
-                    metadata=metadata,
-                )
+                UserMessage(text, output, session_id, input_channel=self.name(), metadata=metadata)
             )
+            if not output.sent:
+                apology = await self.watch.apology_after(agent, session_id, self.name(), locale)
+                if apology:
+                    await output.send_response(session_id, apology)
 
         return webhook
 

@@ -135,9 +135,11 @@ def billing_service(workdir: Path, portal_origin: str | None = None) -> Iterator
 
 
 @contextmanager
-def action_server(workdir: Path, billing_url: str, web_url: str = "http://127.0.0.1:9") -> Iterator[Service]:
+def action_server(
+    workdir: Path, billing_url: str, web_url: str = "http://127.0.0.1:9", port: int | None = None
+) -> Iterator[Service]:
     """The action server; `web_url` is the web service's handoff API (default: nothing listens)."""
-    port = free_port()
+    port = port or free_port()
     env = {"BILLING_URL": billing_url, "WEB_URL": web_url, "ACTIONS_PORT": str(port)}
     service = _start("actions", env, workdir, port, "/health", 90)
     try:
