@@ -33,7 +33,7 @@ def action_name(request: Request) -> str:
 
 
 def create(package: str = "actions") -> Sanic:
-    app = create_app(package, cors_origins=None)
+    app: Sanic = create_app(package, cors_origins=None)
 
     @app.exception(Exception)
     async def failed(request: Request, exception: Exception) -> HTTPResponse:
