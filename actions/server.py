@@ -35,7 +35,7 @@ def action_name(request: Request) -> str:
 def create(package: str = "actions") -> Sanic:
     app: Sanic = create_app(package, cors_origins=None)
 
-    @app.exception(Exception)
+    @app.exception(Exception)  # type: ignore[no-untyped-call]
     async def failed(request: Request, exception: Exception) -> HTTPResponse:
         if isinstance(exception, SanicException):  # 404, 405, a malformed body: not an action failing
             return response.json({"error": type(exception).__name__}, status=exception.status_code)
