@@ -62,7 +62,7 @@ var:
 
 lint:
 	.venv-svc/bin/ruff check billing web tests/billing tests/web tests/browser tests/smoke bench
-	.venv-rasa/bin/ruff check actions channels components tests/actions tests/live tests/channels tests/support
+	.venv-rasa/bin/ruff check actions channels components tests/actions tests/live tests/channels tests/components tests/support tools/rasa_run.py
 
 typecheck:
 	.venv-svc/bin/mypy billing web
@@ -79,7 +79,7 @@ test-rasa: model
 	  --fail-on-prediction-errors > var/rasa-test.log 2>&1 || (tail -n 60 var/rasa-test.log; exit 1)
 	.venv-rasa/bin/python tests/support/story_summary.py results/core
 	.venv-rasa/bin/python tests/support/nlu_report.py --out results/nlu 2> var/nlu-report.log
-	.venv-rasa/bin/python -m pytest tests/channels tests/actions tests/live -q -p no:cacheprovider
+	.venv-rasa/bin/python -m pytest tests/channels tests/components tests/actions tests/live -q -p no:cacheprovider
 
 test-browser: model chromium
 	.venv-svc/bin/python -m pytest tests/smoke tests/browser -q -p no:cacheprovider

@@ -14,16 +14,16 @@ from actions.language import language_of
 
 
 def user_token(tracker: Tracker) -> str | None:
-    """The signed token of the newest user message that carried one (REST metadata or widget)."""
+    """The signed token of the message this turn answers, and of no other.
+
+    The channel verified it and put it in that message's metadata; the tracker store keeps no token
+    (components/tracker_store.py), so an earlier message's token is never there to borrow. A turn
+    that no user message started (an agent's hand-back) has none: it cannot call billing."""
     for event in reversed(tracker.events):
-        if event.get("event") in ("user", "session_started"):
-            metadata = event.get("metadata") or {}
-            token = metadata.get("token")
-            if isinstance(token, str) and token:
-                return token
-    session_metadata = tracker.get_slot("session_started_metadata") or {}
-    token = session_metadata.get("token")
-    return token if isinstance(token, str) and token else None
+        if event.get("event") == "user":
+            token = (event.get("metadata") or {}).get("token")
+            return token if isinstance(token, str) and token else None
+    return None
 
 
 def billing(tracker: Tracker) -> BillingClient:

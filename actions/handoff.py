@@ -167,7 +167,12 @@ async def _list_past_due(
     dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], events: list[EventType]
 ) -> list[EventType]:
     """The past-due list in this same action, after `events`: a FollowupAction would leave the next
-    prediction to no rule at all (seen: a fallback right after the list)."""
+    prediction to no rule at all (seen: a fallback right after the list). An agent's hand-back
+    carries no user token (none is stored), so billing cannot be asked: one tap lists it instead,
+    with the token of that message."""
+    if user_token(tracker) is None:
+        dispatcher.utter_message(response="utter_handoff_continue")
+        return events
     for event in events:
         if event.get("event") == "slot":
             tracker.slots[event["name"]] = event["value"]

@@ -15,7 +15,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.identity import SENDER_ID, Owners, verify_user_token
-from channels.silence import ActionServerWatch
+from channels.silence import (
+    ActionServerWatch,
+    failed_turn_apology,
+    not_saved_apology,
+    store_apology,
+)
 from channels.vault import conversation_paused, redact
 
 log = logging.getLogger(__name__)
@@ -102,28 +107,46 @@ class RedactingRestInput(RestInput):
             if claims is None:
                 return _refusal(401, "signed_out", "Send a valid user token in metadata.token.")
             agent = getattr(request.app.ctx, "agent", None)
-            owner = await self.owners.of(agent, sender_id)
-            if owner is not None and owner != claims["sub"]:
-                log.warning("refused a message to a conversation of another user")
-                return _refusal(403, "not_your_conversation", "This conversation belongs to another user.")
-            self.owners.remember(sender_id, claims["sub"])
-            text = await triage_for(text, agent, sender_id)
-            # The owner from the verified token only; vault references only from the channel itself.
-            metadata = {**{k: v for k, v in sent.items() if k != "vault"}, "user": claims["sub"]}
-            text, metadata = await redact(text, metadata, agent, sender_id, self.billing_url)
-            collector = CollectingOutputChannel()
             locale = str(sent.get("locale") or "")
-            apology = await self.watch.apology_instead(agent, sender_id, self.name(), locale)
+            collector = CollectingOutputChannel()
+
+            async def answer(message: Optional[dict[str, Any]]) -> HTTPResponse:
+                """Only `message`: whatever a failed turn had said is not sent."""
+                alone = CollectingOutputChannel()
+                if message:
+                    await alone.send_response(sender_id, message)
+                return response.json(alone.messages)
+
+            # Fail closed: a turn that could not be saved does not start (no action, no payment).
+            not_saved = await store_apology(agent, self.name(), locale)
+            if not_saved:
+                return await answer(not_saved)
+            try:
+                owner = await self.owners.of(agent, sender_id)
+                if owner is not None and owner != claims["sub"]:
+                    log.warning("refused a message to a conversation of another user")
+                    return _refusal(
+                        403, "not_your_conversation", "This conversation belongs to another user."
+                    )
+                self.owners.remember(sender_id, claims["sub"])
+                text = await triage_for(text, agent, sender_id)
+                # The owner from the verified token only; vault references only from the channel.
+                metadata = {**{k: v for k, v in sent.items() if k != "vault"}, "user": claims["sub"]}
+                text, metadata = await redact(text, metadata, agent, sender_id, self.billing_url)
+                apology = await self.watch.apology_instead(agent, sender_id, self.name(), locale)
+            except Exception as error:  # the store failed after the check: still nothing ran
+                log.error("a message was not processed: %s", type(error).__name__)
+                return await answer(not_saved_apology(agent, self.name(), locale))
             if apology:
-                await collector.send_response(sender_id, apology)
-                return response.json(collector.messages)
+                return await answer(apology)
             try:
                 await on_new_message(
                     UserMessage(text, collector, sender_id, input_channel=self.name(), metadata=metadata)
                 )
-            except Exception:
-                log.exception("message processing failed for sender %s", sender_id)
-                return response.json({"error": "processing_failed"}, status=500)
+            except Exception as error:
+                # What the turn said is dropped: it may not have been saved. Its type only (no user data).
+                log.error("a turn failed for sender %s: %s", sender_id, type(error).__name__)
+                return await answer(failed_turn_apology(agent, self.name(), locale))
             if not collector.messages:
                 apology = await self.watch.apology_after(agent, sender_id, self.name(), locale)
                 if apology:

@@ -9,14 +9,19 @@ turn is caught after it: the turn produced nothing, so the same apology is sent.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any, Optional
 
 import httpx
 
+from components.tracker_store import StoreUnavailable, check_writable
+
 log = logging.getLogger(__name__)
 APOLOGY = "utter_assistant_unavailable"
+NOT_SAVED = "utter_conversation_not_saved"  # before a turn: nothing ran
+TURN_NOT_SAVED = "utter_turn_not_saved"  # during a turn: it may have done something
 HEALTH_TIMEOUT = httpx.Timeout(2.0, connect=1.0)
 TRUSTED_FOR_SECONDS = 2.0  # a healthy answer is believed this long: one check serves many messages
 
@@ -73,11 +78,34 @@ class ActionServerWatch:
         return _apology(agent, tracker, output_channel, locale)
 
 
-def _apology(agent: Any, tracker: Any, output_channel: str, locale: str) -> Optional[dict[str, Any]]:
+async def store_apology(agent: Any, output_channel: str, locale: str) -> Optional[dict[str, Any]]:
+    """Fail closed: when the tracker store could not save this turn, the apology to answer instead of
+    handing the message to Rasa (so no action, and no payment, runs), else None to go ahead."""
+    try:
+        await asyncio.to_thread(check_writable, getattr(agent, "tracker_store", None))
+    except StoreUnavailable as error:
+        log.error("a message was not processed: %s", error)
+        return not_saved_apology(agent, output_channel, locale)
+    return None
+
+
+def not_saved_apology(agent: Any, output_channel: str, locale: str) -> Optional[dict[str, Any]]:
+    """What the user reads when their message was not processed because the store failed."""
+    return _apology(agent, None, output_channel, locale, NOT_SAVED)
+
+
+def failed_turn_apology(agent: Any, output_channel: str, locale: str) -> Optional[dict[str, Any]]:
+    """What the user reads when Rasa raised during a turn (the store failed to read or save it)."""
+    return _apology(agent, None, output_channel, locale, TURN_NOT_SAVED)
+
+
+def _apology(
+    agent: Any, tracker: Any, output_channel: str, locale: str, response: str = APOLOGY
+) -> Optional[dict[str, Any]]:
     slots: dict[str, Any] = tracker.current_slot_values() if tracker is not None else {}
     if slots.get("language") not in ("en", "fr"):  # set by an action, which could not run: the locale
         slots["language"] = "fr" if locale.lower().startswith("fr") else "en"
-    message: Optional[dict[str, Any]] = agent.nlg.generate_from_slots(APOLOGY, slots, output_channel)
+    message: Optional[dict[str, Any]] = agent.nlg.generate_from_slots(response, slots, output_channel)
     if message is not None:
         message["language"] = slots["language"]
     return message

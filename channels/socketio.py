@@ -29,7 +29,12 @@ from socketio import AsyncServer
 from channels.identity import Owners, verify_user_token
 from channels.redaction import find_card_data
 from channels.rest import encodable, triage_for
-from channels.silence import ActionServerWatch
+from channels.silence import (
+    ActionServerWatch,
+    failed_turn_apology,
+    not_saved_apology,
+    store_apology,
+)
 from channels.vault import redact
 
 log = logging.getLogger(__name__)
@@ -173,7 +178,15 @@ class PortalSocketIOInput(SocketIOInput):
             asked = (data or {}).get("session_id") if isinstance(data, dict) else None
             session_id = asked if isinstance(asked, str) and SESSION_ID.match(asked) else None
             if session_id:
-                owner = await self.owners.of(self._agent(webhook), session_id)
+                try:
+                    owner = await self.owners.of(self._agent(webhook), session_id)
+                except Exception as error:  # the store cannot tell whose it is: join nothing
+                    log.error("socket %s not joined: %s", sid, type(error).__name__)
+                    locale = str((data or {}).get("locale") or "") if isinstance(data, dict) else ""
+                    apology = not_saved_apology(self._agent(webhook), self.name(), locale)
+                    if apology:
+                        await WidgetOutput(sio, self.bot_message_evt).send_response(sid, apology)
+                    return
                 if owner is not None and owner != session["user"]:
                     log.warning("socket %s asked for a conversation of another user", sid)
                     session_id = None
@@ -208,22 +221,41 @@ class PortalSocketIOInput(SocketIOInput):
             }
             agent = self._agent(webhook)
             typed = data["message"]
-            triaged = await triage_for(typed, agent, session_id)
-            text, metadata = await redact(triaged, metadata, agent, session_id, self.billing_url)
+            output = WidgetOutput(sio, self.bot_message_evt)
+            locale = metadata["locale"]
+            # Fail closed: a turn that could not be saved does not start (no action, no payment).
+            apology = await store_apology(agent, self.name(), locale)
+            if apology:
+                await output.send_response(session_id, apology)
+                return
+            try:
+                triaged = await triage_for(typed, agent, session_id)
+                text, metadata = await redact(triaged, metadata, agent, session_id, self.billing_url)
+                apology = await self.watch.apology_instead(agent, session_id, self.name(), locale)
+            except Exception as error:  # the store failed after the check: still nothing ran
+                log.error("a message was not processed: %s", type(error).__name__)
+                apology = not_saved_apology(agent, self.name(), locale)
+                if apology:
+                    await output.send_response(session_id, apology)
+                return
             await sio.emit(
                 "user_uttered",
                 {"text": shown_text(typed, triaged, text, metadata), "message_id": _message_id(data)},
                 room=session_id,
             )
-            output = WidgetOutput(sio, self.bot_message_evt)
-            locale = metadata["locale"]
-            apology = await self.watch.apology_instead(agent, session_id, self.name(), locale)
             if apology:
                 await output.send_response(session_id, apology)
                 return
-            await on_new_message(
-                UserMessage(text, output, session_id, input_channel=self.name(), metadata=metadata)
-            )
+            try:
+                await on_new_message(
+                    UserMessage(text, output, session_id, input_channel=self.name(), metadata=metadata)
+                )
+            except Exception as error:
+                log.error("a turn failed for sender %s: %s", session_id, type(error).__name__)
+                apology = failed_turn_apology(agent, self.name(), locale)
+                if apology:
+                    await output.send_response(session_id, apology)
+                return
             if not output.sent:
                 apology = await self.watch.apology_after(agent, session_id, self.name(), locale)
                 if apology:

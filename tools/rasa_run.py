@@ -2,6 +2,8 @@
 
 `rasa run --jwt-secret S` would show S to every local user in `ps`. This launcher appends the option to
 Rasa's own argument list inside the process, so /proc/<pid>/cmdline holds only what the Procfile wrote.
+It also makes Rasa fail closed on tracker store errors instead of carrying on in memory
+(components/tracker_store.py).
 Usage (the Procfile): python tools/rasa_run.py run --model ... (every `rasa run` option but the secret).
 """
 
@@ -18,7 +20,12 @@ def main() -> None:
     if any(arg.startswith("--jwt-secret") for arg in sys.argv[1:]):
         sys.exit("Pass the JWT secret in RASA_JWT_SECRET, not on the command line.")
     sys.argv = ["rasa", *sys.argv[1:], "--jwt-secret", secret]
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     from rasa.__main__ import main as rasa_main
+
+    from components.tracker_store import install_fail_closed
+
+    install_fail_closed()
 
     rasa_main()
 
