@@ -120,10 +120,12 @@ def mint_token(database_url: str, user: str, ttl: int = 3600) -> str:
 
 
 @contextmanager
-def billing_service(workdir: Path, portal_origin: str | None = None) -> Iterator[tuple[Service, str]]:
-    """Billing on a fresh SQLite file with the demo data; yields (service, database_url)."""
+def billing_service(
+    workdir: Path, portal_origin: str | None = None, port: int | None = None
+) -> Iterator[tuple[Service, str]]:
+    """Billing on the SQLite file of `workdir` (the demo data seeded once); yields (service, url)."""
     database_url = f"sqlite:///{workdir / 'billing.db'}"
-    port = free_port()
+    port = port or free_port()
     env = {"DATABASE_URL": database_url, "BILLING_PORT": str(port)}
     if portal_origin:
         env["PORTAL_ORIGIN"] = portal_origin
