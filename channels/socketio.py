@@ -27,7 +27,6 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from channels.identity import Owners, verify_user_token
-from channels.redaction import find_card_data
 from channels.rest import encodable, triage_for
 from channels.silence import (
     ActionServerWatch,
@@ -36,6 +35,7 @@ from channels.silence import (
     store_apology,
 )
 from channels.vault import redact
+from security.cards import find_card_data
 
 log = logging.getLogger(__name__)
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -102,6 +102,19 @@ class _Blueprint(SocketBlueprint):
 
     def register(self, app: Sanic, options: dict[str, Any]) -> None:
         self.ctx.app = app
+        engine = self.ctx.sio.eio
+        handle_request = engine.handle_request
+
+        async def refuse_malformed(request: Request, *args: Any, **kwargs: Any) -> Any:
+            """engine.io raises ValueError on a payload it cannot decode (e.g. over 16 packets in one
+            poll): a 400 for the client, not a 500 and a traceback."""
+            try:
+                return await handle_request(request, *args, **kwargs)
+            except ValueError:
+                log.info("socket.io request refused: malformed engine.io payload")
+                return response.json({"error": "malformed socket.io payload"}, status=400)
+
+        engine.handle_request = refuse_malformed  # before attach, which binds the route to it
         super().register(app, options)
 
 
@@ -172,7 +185,7 @@ class PortalSocketIOInput(SocketIOInput):
             return True
 
         @sio.on("session_request")
-        async def session_request(sid: str, data: Optional[dict[str, Any]]) -> None:
+        async def session_request(sid: str, data: Any = None) -> None:
             """Join the asked conversation if it is this user's (or new), else a fresh one."""
             session = await sio.get_session(sid)
             asked = (data or {}).get("session_id") if isinstance(data, dict) else None
@@ -199,7 +212,7 @@ class PortalSocketIOInput(SocketIOInput):
             await sio.emit("session_confirm", session_id, room=sid)
 
         @sio.on(self.user_message_evt)
-        async def handle_message(sid: str, data: dict[str, Any]) -> None:
+        async def handle_message(sid: str, data: Any = None) -> None:
             session = await sio.get_session(sid)
             if not isinstance(data, dict) or not isinstance(data.get("message"), str):
                 return
