@@ -10,7 +10,7 @@ export RASA_TELEMETRY_ENABLED := false
 # The processes' settings: the embedded defaults, then the local secrets (later files win).
 ENV_FILES ?= defaults.env,.env
 
-.PHONY: run test install lint typecheck test-billing test-rasa test-browser chromium model evaluate bench clean
+.PHONY: run test install audit lint typecheck test-billing test-rasa test-browser chromium model evaluate bench clean
 
 run: install .env model ## start every process on the embedded defaults
 	@echo "portal and chat widget: http://localhost:8080   (sign in as a demo user)"
@@ -21,7 +21,7 @@ run: install .env model ## start every process on the embedded defaults
 	@# Stores and logs are created readable by their owner only (0600).
 	umask 077 && .venv-svc/bin/honcho start -f Procfile -e $(ENV_FILES)
 
-test: install .env lint typecheck test-billing test-rasa test-browser ## every test layer
+test: install .env lint typecheck audit test-billing test-rasa test-browser ## every test layer
 
 install: .venv-rasa/.stamp .venv-svc/.stamp node_modules/.stamp
 
@@ -60,8 +60,14 @@ models/current.tar.gz: $(MODEL_INPUTS) | .venv-rasa/.stamp var
 var:
 	mkdir -p -m 0700 var
 
+.venv-tools/bin/pip-audit: | $(UV)
+	$(UV) pip install -q --python .venv-tools/bin/python pip-audit==2.10.1
+
+audit: .venv-tools/bin/pip-audit ## known vulnerabilities in the lock files (pip-audit, npm audit)
+	.venv-tools/bin/python tools/dependency_audit.py
+
 lint:
-	.venv-svc/bin/ruff check billing web tests/billing tests/web tests/browser tests/smoke bench
+	.venv-svc/bin/ruff check billing web tests/billing tests/web tests/browser tests/smoke bench tools/dependency_audit.py
 	.venv-rasa/bin/ruff check actions channels components tests/actions tests/live tests/channels tests/components tests/support tools/rasa_run.py
 
 typecheck:
