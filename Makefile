@@ -67,12 +67,12 @@ audit: .venv-tools/bin/pip-audit ## known vulnerabilities in the lock files (pip
 	.venv-tools/bin/python tools/dependency_audit.py
 
 lint:
-	.venv-svc/bin/ruff check billing web tests/billing tests/web tests/browser tests/smoke bench tools/dependency_audit.py
-	.venv-rasa/bin/ruff check actions channels components tests/actions tests/live tests/channels tests/components tests/support tools/rasa_run.py
+	.venv-svc/bin/ruff check billing web tests/billing tests/web tests/browser tests/smoke bench tools/dependency_audit.py security
+	.venv-rasa/bin/ruff check actions channels components tests/actions tests/live tests/channels tests/components tests/support tools/rasa_run.py security
 
 typecheck:
-	.venv-svc/bin/mypy billing web
-	.venv-rasa/bin/mypy actions channels components
+	.venv-svc/bin/mypy billing web security
+	.venv-rasa/bin/mypy actions channels components security
 
 test-billing:
 	.venv-svc/bin/python -m pytest tests/billing tests/web -q -p no:cacheprovider

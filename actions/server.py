@@ -19,6 +19,8 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from security.logs import install as mask_secrets_in_logs
+
 log = logging.getLogger(__name__)
 FAILED = "utter_action_failed"
 
@@ -51,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=5055)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
+    mask_secrets_in_logs()  # also for the handlers sanic configures when the app is created
     app = create()
     host = os.environ.get("SANIC_HOST", "127.0.0.1")
     log.info("Action endpoint is up and running on http://%s:%s", host, args.port)

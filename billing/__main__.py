@@ -11,6 +11,7 @@ from billing.clock import utcnow
 from billing.db import make_engine, make_sessionmaker
 from billing.models import User
 from billing.settings import Settings, get_settings
+from security.logs import install as mask_secrets_in_logs
 
 
 def _prepare(settings: Settings) -> None:
@@ -37,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    mask_secrets_in_logs()  # also for the handlers uvicorn configures later (its access log too)
     settings = get_settings()
     if args.command == "migrate":
         migrate.upgrade(settings.database_url)

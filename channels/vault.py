@@ -3,15 +3,41 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections import OrderedDict
 from typing import Any
 
 import httpx
 
-from channels.redaction import find_card_data
+from security.cards import BULLETS, find_card_data, partial_card_digits
 
 log = logging.getLogger(__name__)
 TIMEOUT = httpx.Timeout(5.0, connect=1.0)
 SECURITY_CODE_SLOT = "security_code_token"
+CARD_NUMBER_SLOT = "card_number_token"
+HELD_FOR_SECONDS = 120.0
+HELD_CONVERSATIONS = 10_000
+
+
+class FirstParts:
+    """The first digits of a card number the user is typing over several messages, per conversation:
+    in this process's memory only, for two minutes, never stored. The stored message shows a mask."""
+
+    def __init__(self, ttl: float = HELD_FOR_SECONDS, size: int = HELD_CONVERSATIONS) -> None:
+        self._held: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._ttl, self._size = ttl, size
+
+    def take(self, sender_id: str) -> str:
+        digits, until = self._held.pop(sender_id, ("", 0.0))
+        return digits if time.monotonic() < until else ""
+
+    def hold(self, sender_id: str, digits: str) -> None:
+        self._held[sender_id] = (digits, time.monotonic() + self._ttl)
+        while len(self._held) > self._size:
+            self._held.popitem(last=False)
+
+
+FIRST_PARTS = FirstParts()
 
 
 async def requested_slot(agent: Any, sender_id: str) -> str | None:
@@ -38,9 +64,20 @@ async def redact(
         return text, metadata  # no card data without digits: no tracker read on the hot path
     asked = await requested_slot(agent, sender_id)
     found = find_card_data(text or "", expecting_security_code=asked == SECURITY_CODE_SLOT)
+    vault: dict[str, Any] = {}
+    if asked == CARD_NUMBER_SLOT:
+        # A number typed in parts ("4242 4242", then "4242 4242"): joined here, never stored whole.
+        first, part = FIRST_PARTS.take(sender_id), partial_card_digits(text or "")
+        if part is not None:
+            joined = find_card_data(first + part) if first else None
+            if joined is not None and (joined.card_numbers or joined.invalid_card_number):
+                found = joined
+                found.text = f"{BULLETS} {(first + part)[-4:]}"
+            elif len(first + part) <= 19:
+                FIRST_PARTS.hold(sender_id, first + part)
+                return BULLETS, {**metadata, "vault": {"error": "partial_card_number"}}
     if found.text == (text or ""):
         return text, metadata
-    vault: dict[str, Any] = {}
     if found.invalid_card_number and not found.card_numbers:
         vault["error"] = "invalid_card_number"
     if found.invalid_security_code:

@@ -21,6 +21,11 @@ def main() -> None:
         sys.exit("Pass the JWT secret in RASA_JWT_SECRET, not on the command line.")
     sys.argv = ["rasa", *sys.argv[1:], "--jwt-secret", secret]
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from security.logs import install as mask_secrets_in_logs
+
+    # Before Rasa configures logging: its coloredlogs and `--log-file` handlers, sanic's and the
+    # socket.io loggers' come later and still mask (security.logs wraps logging.Handler.handle).
+    mask_secrets_in_logs()
     from rasa.__main__ import main as rasa_main
 
     from components.tracker_store import install_fail_closed

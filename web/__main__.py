@@ -7,6 +7,7 @@ import sys
 
 import uvicorn
 
+from security.logs import install as mask_secrets_in_logs
 from web.app import create_app
 from web.settings import WebSettings
 
@@ -18,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     args = parser.parse_args(argv)
+    mask_secrets_in_logs()  # also for the handlers uvicorn configures (its access log too)
     settings = WebSettings()  # type: ignore[call-arg]
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
     return 0

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from billing import tokens
-from channels.redaction import find_card_data
+from security.cards import find_card_data
 
 # Responses in which the assistant reports something that did not work.
 SETBACKS = {
