@@ -22,3 +22,13 @@ class WebSettings(BaseSettings):
     handoff_timeout_seconds: float = Field(300, alias="HANDOFF_TIMEOUT_SECONDS", gt=0)
     agent_demo_password: str = Field("support-demo", alias="AGENT_DEMO_PASSWORD", min_length=8)
     handoff_monitor: bool = Field(True, alias="HANDOFF_MONITOR")
+    # Agent console sign-in: this many failures within the window lock the account (normalised e-mail)
+    # or the client address (IPv6: its /64) for the lockout period. Counted in the web database.
+    console_signin_max_failures_per_account: int = Field(
+        5, alias="CONSOLE_SIGNIN_MAX_FAILURES_PER_ACCOUNT", ge=1
+    )
+    console_signin_max_failures_per_address: int = Field(
+        20, alias="CONSOLE_SIGNIN_MAX_FAILURES_PER_ADDRESS", ge=1
+    )
+    console_signin_window_seconds: int = Field(900, alias="CONSOLE_SIGNIN_WINDOW_SECONDS", gt=0)
+    console_signin_lockout_seconds: int = Field(900, alias="CONSOLE_SIGNIN_LOCKOUT_SECONDS", gt=0)

@@ -19,12 +19,13 @@ from pydantic import BaseModel, Field
 
 from billing import tokens
 from billing.errors import Unauthenticated
-from channels.redaction import find_card_data
+from security.cards import find_card_data
 from web import history
 from web.handoff import context, pages
 from web.handoff.models import Agent
 from web.handoff.rasa import RasaGateway, RasaUnavailable
 from web.handoff.store import HandoffError, HandoffStore, Requester
+from web.handoff.throttle import Lock, SigninLimits, SigninThrottle
 from web.handoff.typing import TypingBoard
 from web.session import signed_in
 from web.settings import WebSettings
@@ -35,6 +36,7 @@ PORTAL_COOKIE = "portal_session"
 CONSOLE_AUDIENCE = "m365-console"
 SESSION_ID = r"^[A-Za-z0-9_-]{8,64}$"
 STREAM_INTERVAL = 0.4  # seconds between looks at the database / the tracker for a live stream
+WRONG_CREDENTIALS = "Unknown e-mail or wrong password."
 JOINED = {
     "fr": "{name}, du support, a rejoint la conversation.",
     "en": "{name} from support has joined the conversation.",
@@ -90,11 +92,33 @@ def looks_like_card_number(text: str) -> bool:
     return bool(found.card_numbers or found.invalid_card_number)
 
 
+def paused(lock: Lock) -> str:
+    return (
+        f"Too many failed sign-in attempts. For your security, signing in is paused: try again {lock.when()}."
+    )
+
+
+def signin_paused(lock: Lock) -> Response:
+    """429 for a locked sign-in: the sign-in page saying when to try again, and Retry-After."""
+    return HTMLResponse(
+        pages.signin(paused(lock)),
+        status_code=429,
+        headers={"Retry-After": str(lock.retry_after), "Cache-Control": "no-store"},
+    )
+
+
 def build_router(
-    settings: WebSettings, store: HandoffStore, rasa: RasaGateway, typing_board: TypingBoard | None = None
+    settings: WebSettings,
+    store: HandoffStore,
+    rasa: RasaGateway,
+    typing_board: TypingBoard | None = None,
+    signin_throttle: SigninThrottle | None = None,
 ) -> APIRouter:
     router = APIRouter()
     board = typing_board or TypingBoard()
+    throttle = signin_throttle or SigninThrottle(
+        store.engine, SigninLimits.from_settings(settings), store.clock
+    )
 
     # --- who is calling ------------------------------------------------------------------------
     def agent_from(request: Request) -> Agent | JSONResponse:
@@ -239,11 +263,29 @@ def build_router(
 
     @router.post("/console/signin")
     async def console_signin(
-        email: Annotated[str, Form(max_length=254)], password: Annotated[str, Form(max_length=200)]
+        request: Request,
+        email: Annotated[str, Form(max_length=254)],
+        password: Annotated[str, Form(max_length=200)],
     ) -> Response:
+        # Counted before the password is checked; the same answers whether or not the account exists.
+        address = request.client.host if request.client else "unknown"
+        attempt = await run_in_threadpool(throttle.attempt, email, address)
+        if attempt.refused is not None:
+            return signin_paused(attempt.refused)  # no password check while locked
         agent = await run_in_threadpool(store.authenticate, email, password)
         if agent is None:
-            return HTMLResponse(pages.signin("Unknown e-mail or wrong password."), status_code=401)
+            problem = WRONG_CREDENTIALS
+            if attempt.locked is not None:
+                log.warning(
+                    "console sign-in paused until %s (%s limit) after failures for %r from %s",
+                    attempt.locked.until.isoformat(),
+                    " and ".join(attempt.locked_scopes),
+                    email.strip().lower(),
+                    address,
+                )
+                problem = f"{WRONG_CREDENTIALS} {paused(attempt.locked)}"
+            return HTMLResponse(pages.signin(problem), status_code=401)
+        await run_in_threadpool(throttle.succeeded, attempt)
         await run_in_threadpool(store.record, agent.email, "signed_in", None, {})
         response = RedirectResponse("/console", status_code=303)
         response.set_cookie(
