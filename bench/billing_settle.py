@@ -34,10 +34,11 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from billing import migrate, seed, tokens
+from billing import migrate, seed
 from billing.clock import utcnow
 from billing.db import make_engine, make_sessionmaker
 from billing.models import Charge, Subscription
+from security import tokens
 
 ROOT = Path(__file__).resolve().parents[1]
 SVC_PYTHON = ROOT / ".venv-svc" / "bin" / "python"

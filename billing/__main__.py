@@ -6,11 +6,12 @@ import argparse
 import logging
 import sys
 
-from billing import audit, migrate, seed, tokens
+from billing import audit, migrate, seed
 from billing.clock import utcnow
 from billing.db import make_engine, make_sessionmaker
 from billing.models import User
 from billing.settings import Settings, get_settings
+from security import tokens
 from security.logs import install as mask_secrets_in_logs
 
 

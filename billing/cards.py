@@ -12,7 +12,7 @@ from billing import audit, processor, vault, vault_entries
 from billing.errors import Forbidden, NotFound, PaymentFailed
 from billing.models import PaymentMethod
 from billing.schemas import AddCard, UpdateExpiry
-from billing.tokens import Principal
+from security.tokens import Principal
 
 
 def require_billing_role(principal: Principal) -> None:

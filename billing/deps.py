@@ -10,13 +10,13 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy.orm import Session, sessionmaker
 
-from billing import tokens
 from billing.docs import bearer
 from billing.errors import Unauthenticated
 from billing.guard import CardTestingGuard
 from billing.models import User
 from billing.settings import Settings
 from billing.settle import Settler
+from security import tokens
 
 
 @dataclass
@@ -44,16 +44,13 @@ def principal(
 ) -> tokens.Principal:
     """The verified caller (the `bearer` dependency only documents the scheme)."""
     svc = services(request)
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if header and scheme.lower() != "bearer":
-        raise Unauthenticated("invalid_token", "Send the user token as 'Authorization: Bearer <token>'.")
-    caller = tokens.verify(
-        token.strip() or None,
-        svc.settings.token_secret,
-        issuer=svc.settings.token_issuer,
-        audience=svc.settings.token_audience,
+    rules = tokens.TokenRules(
+        svc.settings.token_secret, svc.settings.token_issuer, svc.settings.token_audience
     )
+    try:
+        caller = rules.verify(tokens.bearer(request.headers.get("authorization")))
+    except tokens.InvalidToken as refused:
+        raise Unauthenticated(refused.code, refused.message) from None
     with svc.read_sessions.begin() as s:
         user = s.get(User, caller.user_id)
     if user is None or user.tenant_id != caller.tenant_id:

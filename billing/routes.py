@@ -26,8 +26,8 @@ from billing.schemas import (
     SubscriptionOut,
     UpdateExpiry,
 )
-from billing.tokens import Principal
 from billing.views import card_summary, charge_out, subscription_out
+from security.tokens import Principal
 
 router = APIRouter(prefix="/v1")
 Caller = Annotated[Principal, Depends(principal)]

@@ -24,8 +24,8 @@ from billing.errors import Conflict, Invalid, NotFound, PaymentFailed
 from billing.guard import CardTestingGuard
 from billing.models import Charge, IdempotencyRecord, RiskEvent, Subscription
 from billing.schemas import Settle, SettleResult
-from billing.tokens import Principal
 from billing.views import card_summary, money
+from security.tokens import Principal
 
 ABANDONED_AFTER = timedelta(minutes=2)
 _KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")

@@ -18,7 +18,7 @@ from billing import vault
 from billing.clock import as_utc
 from billing.errors import Invalid
 from billing.models import VaultEntry
-from billing.tokens import Principal
+from security.tokens import Principal
 
 LIFETIME = timedelta(minutes=15)
 

@@ -10,7 +10,7 @@ from billing import cards, vault_entries
 from billing.deps import Services, principal, services
 from billing.errors import BillingError
 from billing.schemas import VaultCardNumber, VaultSecurityCode, VaultTokenOut
-from billing.tokens import Principal
+from security.tokens import Principal
 
 router = APIRouter(prefix="/v1/vault")
 Caller = Annotated[Principal, Depends(principal)]

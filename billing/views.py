@@ -8,7 +8,7 @@ from decimal import Decimal
 from billing.models import Charge, PaymentMethod, Subscription
 from billing.processor import is_expired
 from billing.schemas import CardSummary, ChargeOut, Money, SubscriptionOut
-from billing.tokens import Principal
+from security.tokens import Principal
 
 
 def money(cents: int, currency: str) -> Money:

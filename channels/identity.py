@@ -7,28 +7,18 @@ import re
 from collections import OrderedDict
 from typing import Any, Optional
 
-import jwt
+from security.tokens import InvalidToken, Principal, TokenRules
 
 SENDER_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")  # the tracker store's column holds 255
 CACHED_OWNERS = 10_000
 
 
-def verify_user_token(token: Any, secret: str) -> Optional[dict[str, Any]]:
-    """The claims of a valid portal token, else None."""
-    if not isinstance(token, str) or not token or not secret:
-        return None
+def verify_user_token(token: Any, rules: TokenRules) -> Optional[Principal]:
+    """The principal of a valid portal token (the rules every process shares), else None."""
     try:
-        claims = jwt.decode(
-            token,
-            secret,
-            algorithms=["HS256"],
-            issuer="m365-portal",
-            audience="m365-billing",
-            options={"require": ["sub", "tid", "exp"]},
-        )
-    except jwt.PyJWTError:
+        return rules.verify(token)
+    except InvalidToken:
         return None
-    return dict(claims)
 
 
 class Owners:

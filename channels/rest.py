@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from typing import Any, Optional
 
@@ -22,6 +21,7 @@ from channels.silence import (
     store_apology,
 )
 from channels.vault import conversation_paused, redact
+from security.tokens import TokenRules
 
 log = logging.getLogger(__name__)
 LARGEST_METADATA = 4096  # a token, a locale, a button's title: stored on every event, so bounded
@@ -66,7 +66,7 @@ class RedactingRestInput(RestInput):
 
     def __init__(self, billing_url: str = "http://127.0.0.1:8081") -> None:
         self.billing_url = billing_url
-        self.token_secret = os.environ.get("AUTH_TOKEN_SECRET", "")
+        self.token_rules = TokenRules.from_env()
         self.owners = Owners()
         self.watch = ActionServerWatch()
 
@@ -103,7 +103,7 @@ class RedactingRestInput(RestInput):
                 return _refusal(
                     413, "metadata_too_large", f"'metadata' is limited to {LARGEST_METADATA} bytes."
                 )
-            claims = verify_user_token(sent.get("token"), self.token_secret)
+            claims = verify_user_token(sent.get("token"), self.token_rules)
             if claims is None:
                 return _refusal(401, "signed_out", "Send a valid user token in metadata.token.")
             agent = getattr(request.app.ctx, "agent", None)
@@ -123,15 +123,15 @@ class RedactingRestInput(RestInput):
                 return await answer(not_saved)
             try:
                 owner = await self.owners.of(agent, sender_id)
-                if owner is not None and owner != claims["sub"]:
+                if owner is not None and owner != claims.user_id:
                     log.warning("refused a message to a conversation of another user")
                     return _refusal(
                         403, "not_your_conversation", "This conversation belongs to another user."
                     )
-                self.owners.remember(sender_id, claims["sub"])
+                self.owners.remember(sender_id, claims.user_id)
                 text = await triage_for(text, agent, sender_id)
                 # The owner from the verified token only; vault references only from the channel.
-                metadata = {**{k: v for k, v in sent.items() if k != "vault"}, "user": claims["sub"]}
+                metadata = {**{k: v for k, v in sent.items() if k != "vault"}, "user": claims.user_id}
                 text, metadata = await redact(text, metadata, agent, sender_id, self.billing_url)
                 apology = await self.watch.apology_instead(agent, sender_id, self.name(), locale)
             except Exception as error:  # the store failed after the check: still nothing ran

@@ -36,6 +36,7 @@ from channels.silence import (
 )
 from channels.vault import redact
 from security.cards import find_card_data
+from security.tokens import TokenRules
 
 log = logging.getLogger(__name__)
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -131,7 +132,7 @@ class PortalSocketIOInput(SocketIOInput):
         self.billing_url = billing_url
         portal = os.environ.get("PORTAL_ORIGIN", "http://localhost:8080")
         self.cors_origins = cors_origins or [portal]
-        self.token_secret = os.environ.get("AUTH_TOKEN_SECRET", "")
+        self.token_rules = TokenRules.from_env()
         # The web service signs its calls to `agent_typing` with Rasa's API secret.
         self.api_secret = os.environ.get("RASA_JWT_SECRET", "")
         self.owners = Owners()
@@ -177,11 +178,11 @@ class PortalSocketIOInput(SocketIOInput):
         @sio.on("connect")
         async def connect(sid: str, environ: dict[str, Any], auth: Optional[dict[str, Any]] = None) -> bool:
             token = (auth or {}).get("token")
-            claims = verify_user_token(token, self.token_secret)
+            claims = verify_user_token(token, self.token_rules)
             if claims is None:
                 log.info("socket %s refused: no valid user token", sid)
                 return False
-            await sio.save_session(sid, {"token": token, "user": claims["sub"]})
+            await sio.save_session(sid, {"token": token, "user": claims.user_id})
             return True
 
         @sio.on("session_request")

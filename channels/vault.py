@@ -67,7 +67,9 @@ async def redact(
     vault: dict[str, Any] = {}
     if asked == CARD_NUMBER_SLOT:
         # A number typed in parts ("4242 4242", then "4242 4242"): joined here, never stored whole.
-        first, part = FIRST_PARTS.take(sender_id), partial_card_digits(text or "")
+        first = FIRST_PARTS.take(sender_id)
+        # A first part has at least 6 digits; what completes it may be as short as one group.
+        part = partial_card_digits(text or "", fewest=1 if first else 6)
         if part is not None:
             joined = find_card_data(first + part) if first else None
             if joined is not None and (joined.card_numbers or joined.invalid_card_number):

@@ -14,8 +14,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from billing import seed, tokens
+from billing import seed
 from billing.db import make_engine
+from security import tokens
 from web import history, pages
 from web.handoff.api import build_router
 from web.handoff.models import create_schema
@@ -80,8 +81,15 @@ def create_app(
         if user not in known:
             return HTMLResponse("Unknown demo user.", status_code=400)
         tenant, role = known[user]
+        rules = settings.token_rules
         token = tokens.mint(
-            settings.token_secret, user, tenant, [role], ttl_seconds=settings.token_ttl_seconds
+            rules.secret,
+            user,
+            tenant,
+            [role],
+            ttl_seconds=settings.token_ttl_seconds,
+            issuer=rules.issuer,
+            audience=rules.audience,
         )
         response = RedirectResponse(f"/portal?lang={lang}", status_code=303)
         response.set_cookie(
@@ -114,7 +122,7 @@ def create_app(
     async def portal(
         lang: Lang | None = None, portal_session: Annotated[str | None, Cookie()] = None
     ) -> Response:
-        caller = signed_in(portal_session, settings.token_secret)
+        caller = signed_in(portal_session, settings.token_rules)
         if caller is None or portal_session is None:
             return RedirectResponse(f"/signin?lang={lang or 'en'}", status_code=303)
         me, subscriptions = await billing_view(portal_session)
@@ -125,7 +133,7 @@ def create_app(
         lang: Lang = "en", portal_session: Annotated[str | None, Cookie()] = None
     ) -> Response:
         """The products list alone, for the page to refresh itself (after a payment in the widget)."""
-        caller = signed_in(portal_session, settings.token_secret)
+        caller = signed_in(portal_session, settings.token_rules)
         if caller is None or portal_session is None:
             return JSONResponse(
                 {"error": {"code": "signed_out", "message": "Sign in first."}}, status_code=401
@@ -141,7 +149,7 @@ def create_app(
 
     @app.get("/api/session")
     def session(portal_session: Annotated[str | None, Cookie()] = None) -> JSONResponse:
-        caller = signed_in(portal_session, settings.token_secret)
+        caller = signed_in(portal_session, settings.token_rules)
         if caller is None:
             return JSONResponse(
                 {"error": {"code": "signed_out", "message": "Sign in first."}}, status_code=401
@@ -163,7 +171,7 @@ def create_app(
         session_id: Annotated[str, Query(pattern=r"^[A-Za-z0-9_-]{8,64}$")],
         portal_session: Annotated[str | None, Cookie()] = None,
     ) -> JSONResponse:
-        caller = signed_in(portal_session, settings.token_secret)
+        caller = signed_in(portal_session, settings.token_rules)
         if caller is None:
             return JSONResponse(
                 {"error": {"code": "signed_out", "message": "Sign in first."}}, status_code=401

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from billing import tokens
-from billing.errors import Unauthenticated
+from security import tokens
 
 
-def signed_in(token: str | None, secret: str) -> tokens.Principal | None:
+def signed_in(token: str | None, rules: tokens.TokenRules) -> tokens.Principal | None:
     """The principal of a valid portal token, else None."""
     try:
-        return tokens.verify(token, secret)
-    except Unauthenticated:
+        return rules.verify(token)
+    except tokens.InvalidToken:
         return None

@@ -5,12 +5,16 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from security import tokens
+
 
 class WebSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     token_secret: str = Field(..., alias="AUTH_TOKEN_SECRET", min_length=32)
     token_ttl_seconds: int = Field(3600, alias="PORTAL_TOKEN_TTL_SECONDS")
+    token_issuer: str = Field(tokens.ISSUER, alias="AUTH_TOKEN_ISSUER")
+    token_audience: str = Field(tokens.AUDIENCE, alias="AUTH_TOKEN_AUDIENCE")
     billing_url: str = Field("http://127.0.0.1:8081", alias="BILLING_URL")
     billing_public_url: str = Field("http://localhost:8081", alias="BILLING_PUBLIC_URL")
     rasa_url: str = Field("http://127.0.0.1:5005", alias="RASA_URL")
@@ -32,3 +36,8 @@ class WebSettings(BaseSettings):
     )
     console_signin_window_seconds: int = Field(900, alias="CONSOLE_SIGNIN_WINDOW_SECONDS", gt=0)
     console_signin_lockout_seconds: int = Field(900, alias="CONSOLE_SIGNIN_LOCKOUT_SECONDS", gt=0)
+
+    @property
+    def token_rules(self) -> tokens.TokenRules:
+        """How portal user tokens are signed and checked (the same rules as billing's)."""
+        return tokens.TokenRules(self.token_secret, self.token_issuer, self.token_audience)

@@ -22,11 +22,12 @@ from sqlalchemy import Engine, create_engine, func, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from billing import migrate, seed, tokens
+from billing import migrate, seed
 from billing.app import create_app
 from billing.db import make_engine, make_sessionmaker
 from billing.models import Base
 from billing.settings import Settings
+from security import tokens
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TABLES = Base.metadata.tables

@@ -149,7 +149,7 @@ async def test_a_key_left_pending_by_a_dead_process_is_taken_over_after_two_minu
     from billing.models import Charge, IdempotencyRecord
     from billing.schemas import Settle
     from billing.settle import _hash
-    from billing.tokens import Principal
+    from security.tokens import Principal
 
     bob = Principal(user_id=BOB, tenant_id="contoso", roles=("billing_admin",))
     with engine.begin() as conn:

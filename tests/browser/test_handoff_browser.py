@@ -39,7 +39,7 @@ def open_conversation(console: Page, section: str, user: str) -> None:
 
 
 def billing_subscription(stack: dict[str, Any], product: str) -> dict[str, Any]:
-    from billing import tokens
+    from security import tokens
 
     token = tokens.mint(TEST_SECRET, ALICE, "contoso", ["global_admin"])
     response = httpx.get(

@@ -25,8 +25,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from billing import tokens
 from billing.db import make_engine
+from security import tokens
 from tests.support.stack import TEST_SECRET
 from web.app import AGENTS, create_app
 from web.handoff.models import create_schema

@@ -17,8 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from billing import tokens
-from billing.errors import Unauthenticated
+from security import tokens
 from security.cards import find_card_data
 from web import history
 from web.handoff import context, pages
@@ -139,8 +138,8 @@ def build_router(
             return error(401, "session_expired", "Your console session has expired: sign in again.")
         except jwt.PyJWTError:
             try:
-                tokens.verify(token, settings.token_secret)
-            except Unauthenticated:
+                settings.token_rules.verify(token)
+            except tokens.InvalidToken:
                 return error(401, "invalid_session", "The console session is not valid: sign in again.")
             return error(403, "agent_role_required", "Only support agents can use the agent console.")
         agent = store.agent(str(claims["sub"]))
@@ -163,12 +162,9 @@ def build_router(
     # --- the assistant asks for a person (action server, with the user's token) ----------------
     @router.post("/api/handoffs", status_code=201)
     async def request_handoff(body: HandoffRequest, request: Request) -> Response:
-        header = request.headers.get("authorization", "")
         try:
-            caller = tokens.verify(
-                header[7:] if header.lower().startswith("bearer ") else None, settings.token_secret
-            )
-        except Unauthenticated as refused:
+            caller = settings.token_rules.verify(tokens.bearer(request.headers.get("authorization")))
+        except tokens.InvalidToken as refused:
             return error(401, refused.code, refused.message)
         try:
             events = await rasa.events(body.conversation_id)
@@ -196,7 +192,7 @@ def build_router(
     async def own_open_handoff(portal_session: str | None, session_id: str) -> tuple[Any, Any]:
         """The signed-in widget user (None: signed out) and their open handoff on this conversation
         (None when there is none or it is someone else's)."""
-        caller = signed_in(portal_session, settings.token_secret)
+        caller = signed_in(portal_session, settings.token_rules)
         if caller is None:
             return None, None
         handoff = await run_in_threadpool(store.open_for, session_id)
@@ -436,7 +432,7 @@ def build_router(
         if with_context:
             roles = [r for r in handoff["roles"].split(",") if r]
             result["context"] = await context.billing_context(
-                settings.billing_url, settings.token_secret, handoff["user"], handoff["tenant"], roles
+                settings.billing_url, settings.token_rules, handoff["user"], handoff["tenant"], roles
             )
             result["context"]["failed_payments"] = context.slots(events).get("failed_attempts") or 0
         return result

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from billing import tokens
+from security import tokens
 from security.cards import find_card_data
 
 # Responses in which the assistant reports something that did not work.
@@ -96,11 +96,13 @@ def slots(events: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 async def billing_context(
-    billing_url: str, secret: str, user_id: str, tenant_id: str, roles: list[str]
+    billing_url: str, rules: tokens.TokenRules, user_id: str, tenant_id: str, roles: list[str]
 ) -> dict[str, Any]:
     """The user's profile, past-due subscriptions and cards on file (brand, last four, expiry only),
     read with a short-lived token carrying the user's own roles."""
-    token = tokens.mint(secret, user_id, tenant_id, roles, ttl_seconds=60)
+    token = tokens.mint(
+        rules.secret, user_id, tenant_id, roles, ttl_seconds=60, issuer=rules.issuer, audience=rules.audience
+    )
     headers = {"Authorization": f"Bearer {token}"}
     try:
         async with httpx.AsyncClient(base_url=billing_url, timeout=5, headers=headers) as client:
