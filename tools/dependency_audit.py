@@ -54,6 +54,15 @@ NETWORK_ERROR = re.compile(
 )
 
 
+
+def _vulns_of(audited: list[dict[str, Any]]) -> list[Vuln]:
+    """The vulnerabilities of pip-audit's JSON `dependencies` entries that were audited."""
+    return [
+        Vuln(dep["name"], dep["version"], v["id"], v.get("aliases", []), v.get("fix_versions", []))
+        for dep in audited
+        for v in dep.get("vulns", [])
+    ]
+
 def short_reason(text: str) -> str:
     """One short phrase for a network failure found in a tool's error output."""
     host = re.search(r"Failed to resolve '([^']+)'", text)
@@ -202,13 +211,7 @@ def audit_python_lock(lock: str, timeout: int) -> Result:
         result.service = service
         result.scanned = len(audited)
         result.not_audited = [d["name"] for d in deps if "skip_reason" in d]
-        for dep in audited:
-            for v in dep.get("vulns", []):
-                result.vulns.append(
-                    Vuln(
-                        dep["name"], dep["version"], v["id"], v.get("aliases", []), v.get("fix_versions", [])
-                    )
-                )
+        result.vulns.extend(_vulns_of(audited))
         return result
     result.reason = "; ".join(reasons)
     return result
@@ -354,13 +357,7 @@ def load_replay(replay: Path, results: list[Result]) -> None:
         audited = [d for d in deps if "skip_reason" not in d]
         result.service, result.scanned = "replay", len(audited)
         result.not_audited = [d["name"] for d in deps if "skip_reason" in d]
-        for dep in audited:
-            for v in dep.get("vulns", []):
-                result.vulns.append(
-                    Vuln(
-                        dep["name"], dep["version"], v["id"], v.get("aliases", []), v.get("fix_versions", [])
-                    )
-                )
+        result.vulns.extend(_vulns_of(audited))
 
 
 def main() -> int:
