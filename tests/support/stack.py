@@ -152,9 +152,15 @@ def action_server(
 
 @contextmanager
 def rasa_server(
-    workdir: Path, model: Path, actions_url: str, billing_url: str, portal_origin: str | None = None
+    workdir: Path,
+    model: Path,
+    actions_url: str,
+    billing_url: str,
+    portal_origin: str | None = None,
+    **extra: str,
 ) -> Iterator[Service]:
-    """Rasa on the model, with the project's credentials.yml and endpoints.yml."""
+    """Rasa on the model, with the project's credentials.yml and endpoints.yml (`extra` overrides more
+    settings, e.g. RASA_ENDPOINTS=endpoints.scale.yml and its databases)."""
     port = free_port()
     env = {
         "RASA_PORT": str(port),
@@ -166,6 +172,7 @@ def rasa_server(
     }
     if portal_origin:
         env["PORTAL_ORIGIN"] = portal_origin
+    env.update(extra)
     service = _start("rasa", env, workdir, port, "/", 240)
     try:
         _wait(service, "/webhooks/rest/", 60)
