@@ -35,6 +35,9 @@ class ValidateCardForm(card_forms.AsksSecurityCode, FormValidationAction):
         if token:
             shown = formatting.card({"brand": vault.get("brand"), "last4": vault.get("last4")}, False)
             return {**card_forms.valid("card_number_token", token), "new_card_label": shown}
+        if vault.get("error") == "partial_card_number":  # the first part of a number typed in parts
+            dispatcher.utter_message(response="utter_card_number_first_part")
+            return {"card_number_token": None}
         dispatcher.utter_message(response="utter_invalid_card_number")
         return card_forms.invalid(dispatcher, tracker, "card_number_token")
 

@@ -45,6 +45,7 @@ BULLETS = "••••"
 # Punctuation between digit groups: ASCII, and the look-alikes a phone keyboard or a paste brings.
 _PUNCTUATION = (
     "./,_-"
+    "()[]"  # an area-code style group: (4242) 4242 4242 4242
     "\u00b7"  # middle dot
     "\u2010\u2011\u2012\u2013\u2014\u2015"  # hyphen, non-breaking hyphen, figure dash, en/em dash, bar
     "\u2044\u2212\u2215"  # fraction slash, minus sign, division slash
@@ -172,7 +173,7 @@ def card_number_spans(text: str) -> list[tuple[int, int, str]]:
     return spans
 
 
-def partial_card_digits(text: str) -> str | None:
+def partial_card_digits(text: str, fewest: int = 6) -> str | None:
     """The digits (ASCII) of a message that is nothing but digit groups and separators holding 6 to 16
     digits, unless they were masked as a card number: the first part of a number split over two
     messages. Dates qualify too (`12/2027` gives `122027`): ask only while a card number is expected."""
@@ -180,7 +181,7 @@ def partial_card_digits(text: str) -> str | None:
     if not _ONLY_GROUPS.fullmatch(bare):
         return None
     digits = _ascii("".join(_GROUP.findall(bare)))
-    if not 6 <= len(digits) <= 16:
+    if not fewest <= len(digits) <= 16:
         return None
     found = find_card_data(text)
     if found.card_numbers or found.invalid_card_number:

@@ -43,6 +43,8 @@ WRITTEN = [
     ("my card is 4242 4242 4242 4242 thanks", [VISA]),
     ("ma carte est le 4242 4242 4242 4242", [VISA]),
     ("my card is 4242.4242.4242.4242", [VISA]),
+    ("(4242) 4242 4242 4242", [VISA]),
+    ("[4242] [4242] [4242] [4242]", [VISA]),
     ("5555-5555-5555-4444", [MASTERCARD]),
     ("ma carte 4000 0000 0000 0002", [DECLINED]),
     ("voici mon numéro : 4000/0566/5566/5556", [VISA_DEBIT]),
