@@ -66,6 +66,8 @@ def test_the_console_keeps_up_with_the_conversation(new_context, shots) -> None:
     )
 
     agent.get_by_role("button", name="Let the assistant take the payment").click()
+    # A hand-back carries no user token (none is stored): one tap brings the user's own.
+    reply_button(user, "Show my past-due subscriptions").click()
     bot_says(user, "Which one do you want to settle?")
     reply_button(user, "Exchange Online (Plan 1)").click()
     bot_says(user, "insufficient funds")

@@ -184,6 +184,8 @@ def test_an_agent_lets_the_assistant_take_the_payment_of_a_fresh_conversation(
     bot_says(user, "Je laisse l'assistant prendre votre paiement.")
     agent.get_by_role("button", name="Let the assistant take the payment").click()
     bot_says(user, "Le conseiller m'a demandé de prendre le paiement avec vous.")
+    # A hand-back carries no user token (none is stored): one tap brings the user's own.
+    reply_button(user, "Voir mes abonnements en retard").click()
     bot_says(user, STANDARD)  # the past-due subscriptions, in French
     expect(log(user)).to_contain_text("Lequel voulez-vous régler")
     expect(handoff_bar(user)).to_be_hidden()
