@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from typing import Any, Optional
 
 import sqlalchemy as sa
@@ -30,10 +29,10 @@ from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from security.tokens import without_jwts
+
 log = logging.getLogger(__name__)
-JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+")
 TOKEN_KEYS = frozenset({"token", "access_token", "authorization"})
-JWT_SHOWN_AS = "[token]"
 
 
 class StoreUnavailable(RuntimeError):
@@ -46,8 +45,8 @@ def without_tokens(value: Any) -> Any:
         return {k: without_tokens(v) for k, v in value.items() if str(k).lower() not in TOKEN_KEYS}
     if isinstance(value, list):
         return [without_tokens(v) for v in value]
-    if isinstance(value, str) and "eyJ" in value:
-        return JWT.sub(JWT_SHOWN_AS, value)
+    if isinstance(value, str):
+        return without_jwts(value)
     return value
 
 

@@ -25,9 +25,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from security.cards import card_number_spans, find_card_data
+from security.tokens import JWT_SHOWN_AS, without_jwts
 
-REDACTED = "[token]"  # what a JWT or a bearer token becomes
-_JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+REDACTED = JWT_SHOWN_AS  # what a JWT or a bearer token becomes
 _BEARER = re.compile(r"(?i)\b(bearer)\s+(?!\[token\])[^\s'\",;]+")
 _DIGIT = re.compile(r"\d")
 _ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})|U([0-9a-fA-F]{8})|([ntrfv]))")
@@ -42,8 +42,7 @@ _TRACEBACKS = logging.Formatter()
 
 def mask_secrets(text: str) -> str:
     """`text` with card numbers, named security codes, JWTs and bearer tokens masked."""
-    if "eyJ" in text:
-        text = _JWT.sub(REDACTED, text)
+    text = without_jwts(text)
     if "earer" in text or "EARER" in text:
         text = _BEARER.sub(rf"\1 {REDACTED}", text)
     if _DIGIT.search(text):

@@ -8,6 +8,7 @@ process verifies it the same way: HS256 only, every claim required, the roles kn
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 import jwt
 
 ISSUER = "m365-portal"
+JWT_SHOWN_AS = "[token]"  # what a token becomes in a log line or a stored event
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 AUDIENCE = "m365-billing"
 ROLES = ("global_admin", "billing_admin", "user")
 BILLING_ROLES = frozenset({"global_admin", "billing_admin"})
@@ -111,6 +114,11 @@ def verify(token: object, secret: str, *, issuer: str = ISSUER, audience: str = 
     if not isinstance(claims["sub"], str) or not isinstance(claims["tid"], str):
         raise InvalidToken("invalid_token", "The user token is not valid.")
     return Principal(user_id=claims["sub"], tenant_id=claims["tid"], roles=tuple(roles))
+
+
+def without_jwts(text: str) -> str:
+    """`text` with every JWT-shaped run (`eyJ….eyJ….…`) replaced by `[token]`."""
+    return _JWT.sub(JWT_SHOWN_AS, text) if "eyJ" in text else text
 
 
 def bearer(header: str | None) -> str | None:
