@@ -44,11 +44,16 @@ PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 class Clock:
+    """The fixed date the web tests run on; `advance` moves it."""
+
     def __init__(self) -> None:
         self.now = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
 
     def __call__(self) -> datetime:
         return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
 
 
 class FakeRasa:

@@ -18,7 +18,7 @@ import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from sqlalchemy import create_engine, func, select, text
 import web.handoff.store as store_module
 from billing.db import make_engine
 from tests.support.stack import TEST_SECRET
+from tests.web.test_handoff_api import Clock
 from web.app import AGENTS, create_app
 from web.handoff.models import create_schema
 from web.handoff.store import HandoffStore
@@ -43,17 +44,6 @@ NOBODY = "nobody@support.example"
 HERE, ELSEWHERE = "198.51.100.7", "203.0.113.9"
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 WRONG_ANSWER = "Unknown e-mail or wrong password."
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 def web_settings(**overrides: Any) -> WebSettings:
