@@ -50,11 +50,11 @@ $(UV):
 	umask 077 && .venv-svc/bin/python -c "import secrets; t = secrets.token_urlsafe; \
 	print(f'AUTH_TOKEN_SECRET={t(48)}\nRASA_JWT_SECRET={t(48)}')" > $@
 
-MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
+MODEL_INPUTS := config.yml $(wildcard domain/*.yml) $(shell find data -name '*.yml' 2>/dev/null)
 model: models/current.tar.gz
 models/current.tar.gz: $(MODEL_INPUTS) | .venv-rasa/.stamp var
 	@echo "training the Rasa model (log: var/train.log)"
-	$(RASA) train --domain domain.yml --data data --config config.yml --out models \
+	$(RASA) train --domain domain --data data --config config.yml --out models \
 	  --fixed-model-name current > var/train.log 2>&1 || (tail -n 40 var/train.log; exit 1)
 
 var:
@@ -68,24 +68,24 @@ audit: .venv-tools/bin/pip-audit ## known vulnerabilities in the lock files (pip
 
 lint:
 	.venv-svc/bin/ruff check billing web tests/billing tests/web tests/browser tests/smoke bench tools/dependency_audit.py security
-	.venv-rasa/bin/ruff check actions channels components tests/actions tests/live tests/channels tests/components tests/support tools/rasa_run.py security
+	.venv-rasa/bin/ruff check actions channels components tests/actions tests/live tests/channels tests/components tests/support tests/e2e tools/rasa_run.py security
 
 typecheck:
 	.venv-svc/bin/mypy billing web security
-	.venv-rasa/bin/mypy actions channels components security
+	.venv-rasa/bin/mypy actions channels components security tests/e2e
 
 test-billing:
 	.venv-svc/bin/python -m pytest tests/billing tests/web -q -p no:cacheprovider
 
 test-rasa: model
-	$(RASA) data validate --domain domain.yml --data data > var/validate.log 2>&1 \
+	$(RASA) data validate --domain domain --data data > var/validate.log 2>&1 \
 	  || (tail -n 40 var/validate.log; exit 1)
 	@echo "rasa data validate: ok (log: var/validate.log)"
-	$(RASA) test core --model models/current.tar.gz --stories tests --out results/core \
+	$(RASA) test core --model models/current.tar.gz --stories tests/stories --out results/core \
 	  --fail-on-prediction-errors > var/rasa-test.log 2>&1 || (tail -n 60 var/rasa-test.log; exit 1)
 	.venv-rasa/bin/python tests/support/story_summary.py results/core
 	.venv-rasa/bin/python tests/support/nlu_report.py --out results/nlu 2> var/nlu-report.log
-	.venv-rasa/bin/python -m pytest tests/channels tests/components tests/actions tests/live -q -p no:cacheprovider
+	.venv-rasa/bin/python -m pytest tests/channels tests/components tests/actions tests/live tests/e2e -q -p no:cacheprovider
 
 test-browser: model chromium
 	.venv-svc/bin/python -m pytest tests/smoke tests/browser -q -p no:cacheprovider

@@ -75,7 +75,6 @@ __all__ = [
     "BillingRefused",
     "BillingUnavailable",
     "billing",
-    "chosen_subscription",
     "explain_refusal",
     "label",
     "language_of",
@@ -116,11 +115,3 @@ class BillingAction(Action, ABC):
     def after_refusal(self) -> list[EventType]:
         """Events to return once a refusal was explained."""
         return []
-
-
-def chosen_subscription(dispatcher: CollectingDispatcher, tracker: Tracker) -> str | None:
-    """The subscription being settled; without one, say so first."""
-    sub_id = tracker.get_slot("subscription_id")
-    if not sub_id:
-        dispatcher.utter_message(response="utter_need_subscription_first")
-    return str(sub_id) if sub_id else None

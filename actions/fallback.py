@@ -6,11 +6,12 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
+from rasa_sdk.events import EventType, FollowupAction, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import label, language_of
+from actions.context import label, language_of, latest_metadata
 from actions.handoff import request_handoff
+from actions.settle import ask_again
 
 LONG_MESSAGE = 1000
 MEANINGFUL = {
@@ -38,7 +39,9 @@ def previous_turn_not_understood(tracker: Tracker) -> bool:
     if len(users) < 2:
         return False
     between = tracker.events[users[-2] + 1 : users[-1]]
-    return any(e.get("event") == "action" and e.get("name") in FALLBACK_ACTIONS for e in between)
+    names = [e.get("name") for e in between if e.get("event") == "action"]
+    # A fallback that handed the message to the procedure (a card number in it) understood it.
+    return any(name in FALLBACK_ACTIONS for name in names) and "settle_form" not in names
 
 
 class ActionFallback(Action):
@@ -55,6 +58,14 @@ class ActionFallback(Action):
         if previous_turn_not_understood(tracker) and _LETTERS.search(text):
             # The second message in a row the assistant could not use: bring in a person.
             return [UserUtteranceReverted(), *await request_handoff(dispatcher, tracker, "repeated_fallback")]
+        if tracker.active_loop.get("name"):
+            # In the procedure: say so, then ask the pending question again, with its buttons.
+            dispatcher.utter_message(response="utter_in_flow_not_understood")
+            asked = await ask_again(dispatcher, tracker, domain)
+            return [UserUtteranceReverted(), *asked, SlotSet("fallback_streak", True)]
+        if latest_metadata(tracker).get("vault", {}).get("card_number_token"):
+            # A card number, whatever the words around it: the user is giving a new card.
+            return [FollowupAction("settle_form")]
         if not _LETTERS.search(text):
             dispatcher.utter_message(response="utter_empty_message")
             return [UserUtteranceReverted()]

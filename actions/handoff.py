@@ -23,12 +23,16 @@ from rasa_sdk.events import (
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import language_of, user_token
-from actions.settle import forget_flow
-from actions.settle_balance import ActionListPastDue
+from actions.settle import METHODS, SAVED_BY, forget_flow
 
 WEB_URL = os.environ.get("WEB_URL", "http://127.0.0.1:8080")
-FORMS = ("expiry_form", "card_form")
-FORM_DETAIL = {"expiry_form": "was giving a new expiry date", "card_form": "was adding a new card"}
+FORMS = ("settle_form",)
+METHOD_DETAIL = {
+    "update_expiry": "was giving a new expiry date",
+    "add_card": "was adding a new card",
+    "use_other_card": "was choosing another card",
+    "retry_card": "was retrying the card on file",
+}
 
 
 def form_in_progress(tracker: Tracker) -> str | None:
@@ -93,7 +97,7 @@ async def request_handoff(dispatcher: CollectingDispatcher, tracker: Tracker, re
     language = language_of(tracker)
     token = user_token(tracker)
     form = form_in_progress(tracker)
-    detail = FORM_DETAIL.get(form or "", "")
+    detail = METHOD_DETAIL.get(str(tracker.get_slot("settle_method")), "") if form else ""
     queued = await ask_for_agent(tracker.sender_id, token, reason, language, detail) if token else None
     reset = [SlotSet("fallback_streak", False), SlotSet("payments_keep_failing", False)]
     if queued is None:
@@ -137,7 +141,7 @@ class ActionHandoffReturned(Action):
                 dispatcher.utter_message(response="utter_handoff_nothing_pending")
                 return events
             dispatcher.utter_message(response="utter_handoff_take_payment", **back)
-            return await _list_past_due(dispatcher, tracker, domain, events)
+            return [*events, *await _list_past_due(dispatcher, tracker)]
         response = {"timeout": "utter_handoff_timeout", "cancelled": "utter_handoff_cancelled"}
         dispatcher.utter_message(response=response.get(mode, "utter_handoff_back"), **back)
         return await self._resume(dispatcher, tracker, domain)
@@ -146,37 +150,38 @@ class ActionHandoffReturned(Action):
     async def _resume(
         dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        """Back where the procedure stood. A hand-back carries no user token, so only a question that
+        needs no billing call is asked from here; otherwise one tap resumes it, with that tap's token."""
         form = tracker.get_slot("handoff_form")
-        if form in FORMS:
+        method = tracker.get_slot("settle_method")
+        pending_detail = (
+            form in FORMS
+            and method in SAVED_BY
+            and tracker.get_slot("method_checked")
+            and not tracker.get_slot("payment_method_id")
+            and any(tracker.get_slot(slot) is None for slot in METHODS[str(method)])
+        )
+        if pending_detail:
             return [SlotSet("handoff_form", None), FollowupAction(str(form))]
-        if tracker.get_slot("confirming"):
+        if tracker.get_slot("confirming") and tracker.get_slot("settle_key"):
             dispatcher.utter_message(
                 response="utter_confirm_payment",
                 product=tracker.get_slot("subscription"),
                 card=tracker.get_slot("payment_card_label"),
                 amount=tracker.get_slot("payment_amount_label"),
             )
-            return []
-        if tracker.get_slot("subscription_id"):
-            return await _list_past_due(dispatcher, tracker, domain, [])
+            return [SlotSet("handoff_form", None)]
+        if tracker.get_slot("subscription_id") or form in FORMS:
+            return [SlotSet("handoff_form", None), *await _list_past_due(dispatcher, tracker)]
         dispatcher.utter_message(response="utter_handoff_nothing_pending")
         return []
 
 
-async def _list_past_due(
-    dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], events: list[EventType]
-) -> list[EventType]:
-    """The past-due list in this same action, after `events`: a FollowupAction would leave the next
-    prediction to no rule at all (seen: a fallback right after the list). An agent's hand-back
-    carries no user token (none is stored), so billing cannot be asked: one tap lists it instead,
-    with the token of that message."""
-    if user_token(tracker) is None:
-        dispatcher.utter_message(response="utter_handoff_continue")
-        return events
-    for event in events:
-        if event.get("event") == "slot":
-            tracker.slots[event["name"]] = event["value"]
-    return [*events, *await ActionListPastDue().run(dispatcher, tracker, domain)]
+async def _list_past_due(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """An agent's hand-back carries no user token (none is stored), so billing cannot be asked from
+    this turn: one tap on "Show my past-due subscriptions" resumes the procedure with its own token."""
+    dispatcher.utter_message(response="utter_handoff_continue")
+    return []
 
 
 class ActionRestart(Action):

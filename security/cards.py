@@ -90,6 +90,8 @@ _NAMED_CVC = re.compile(
     r"(?i)\b(cvc2?|cvv2?|cvn|csc|security code|code de s[ée]curit[ée]|cryptogramme)\b"
     r"([^\d•]{0,12}?)(\d{3,4})\b"
 )
+# "the year is 2031" while the code is asked: a correction of the date, not a code.
+_ABOUT_A_DATE = re.compile(r"(?i)\b(year|month|ann[ée]e|mois|expir\w*|exp|date)\b")
 _DIGITS_ONLY = re.compile(r"^\D{0,24}?(\d{1,6})\D{0,24}$")
 SHORTEST, LONGEST = 13, 19
 CARD, MISTYPED, CODE = "card", "mistyped", "code"  # what a masked stretch of digits was
@@ -147,7 +149,7 @@ def find_card_data(text: str, expecting_security_code: bool = False) -> Found:
     masked = _NAMED_CVC.sub(mask_cvc, masked)
     if expecting_security_code and found.security_code is None:
         only = _DIGITS_ONLY.match(masked)
-        if only and "•" not in masked:
+        if only and "•" not in masked and not _ABOUT_A_DATE.search(masked):
             digits = only.group(1)
             if len(digits) in (3, 4):
                 found.security_code = _ascii(digits)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
-import yaml
 
-from tests.support.stack import ROOT, DemoDataReset, billing_service, mint_token
+from tests.support.domain import load_domain
+from tests.support.stack import DemoDataReset, billing_service, mint_token
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +38,14 @@ def fresh_demo_data(
     monkeypatch.setattr("actions.billing_client.BILLING_URL", billing["url"])
 
 
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch: pytest.MonkeyPatch) -> date:
+    """The actions' clock on the day the demo data describes (Alice's Visa 10/2026 has expired)."""
+    today = date(2026, 12, 2)
+    monkeypatch.setattr("actions.clock.today", lambda: today)
+    return today
+
+
 @pytest.fixture(scope="session")
 def tokens(billing: dict[str, str]) -> dict[str, str]:
     users = ["alice@contoso.com", "bob@contoso.com", "carol@contoso.com", "dave@fabrikam.com"]
@@ -44,4 +54,6 @@ def tokens(billing: dict[str, str]) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def domain() -> dict[str, Any]:
-    return dict(yaml.safe_load((ROOT / "domain.yml").read_text()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Rasa warns about slot auto-fill on every domain it loads
+        return load_domain()

@@ -20,7 +20,7 @@ from components.tracker_store import GuardedSQLTrackerStore, StoreUnavailable, w
 JWT_LIKE = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib2JAY29udG9zby5jb20ifQ.c2lnbmF0dXJlLW9mLWEtdG9rZW4"
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # Rasa warns about slot auto-fill on every domain it loads
-    DOMAIN = Domain.load(str(Path(__file__).parents[2] / "domain.yml"))
+    DOMAIN = Domain.load(str(Path(__file__).parents[2] / "domain"))
 
 
 class RecordingBroker(EventBroker):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-import yaml
 
-from tests.support.stack import ROOT
+from tests.support.domain import load_domain
 
 
 def action_call(token: str, **slots: object) -> dict:
@@ -54,7 +53,7 @@ def test_a_failing_action_answers_with_the_domains_apology_and_no_tracker(stack,
 
 
 def test_the_apology_exists_in_both_languages() -> None:
-    domain = yaml.safe_load((ROOT / "domain.yml").read_text())
+    domain = load_domain()
     variants = domain["responses"]["utter_action_failed"]
     assert [v.get("condition", [{}])[0].get("value", "en") for v in variants] == ["en", "fr"]
     assert all(v["buttons"][0]["payload"] == "/human_handoff" for v in variants)

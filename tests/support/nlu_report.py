@@ -1,9 +1,19 @@
-"""NLU quality on a held-out split: intent F1 per intent and per language (a report, not a gate).
+"""NLU quality by stratified k-fold cross-validation: intent F1 per intent and per language.
 
-    .venv-rasa/bin/python tests/support/nlu_report.py [--out results/nlu]
+    .venv-rasa/bin/python tests/support/nlu_report.py [--out results/nlu] [--folds 5] [--seed 7]
+        [--min-f1 0.93] [--check-reproducible]
 
-Trains an NLU-only model on 80 % of data/nlu (stratified by intent, fixed seed), parses the other 20 %
-and prints precision, recall and F1 for each intent, overall and split by the language of the example.
+Splits data/nlu into k folds (stratified by intent and language, fixed seed), trains an NLU-only model on
+k-1 folds and parses the held-out one, k times; every example is scored once. Prints precision, recall,
+F1 and support per intent, overall and per language, and each language's macro F1; writes the same as
+JSON to `--out`/intent_f1.json.
+
+The language of an example is the `metadata: {language: ...}` of its block in data/nlu. Examples tagged
+`any` (emoji, masked card data, names) count in both languages: French and English users send them alike.
+Untagged examples fall back to `actions.language.detect_language`.
+
+`--min-f1 X` exits 1 when a language's macro F1 is below X. `--check-reproducible` trains the first fold a
+second time from the same file and exits 1 if any held-out prediction differs (seeds, see config.yml).
 """
 
 from __future__ import annotations
@@ -12,105 +22,215 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import random
 import sys
 import tempfile
-from collections import defaultdict
+import time
+from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from actions.language import detect_language  # noqa: E402
 
+LANGUAGES = ("fr", "en")
+NEUTRAL = "any"
+Scores = dict[str, dict[str, float]]
+Row = dict[str, Any]
 
-def split(examples: list, share: float, seed: int) -> tuple[list, list]:
-    by_intent: dict[str, list] = defaultdict(list)
+
+def language_of(example: Any) -> str:
+    """The example's block tag (fr, en, any), else a guess from its words."""
+    tag = ((example.get("metadata") or {}).get("intent") or {}).get("language")
+    return tag or detect_language(example.get("text")) or NEUTRAL
+
+
+def stratified_folds(examples: list, k: int, seed: int) -> list[list]:
+    """k folds, each with about 1/k of every (intent, language) group."""
+    groups: dict[tuple[str, str], list] = defaultdict(list)
     for example in examples:
-        by_intent[example.get("intent")].append(example)
+        groups[(example.get("intent"), language_of(example))].append(example)
     rng = random.Random(seed)
-    train, test = [], []
-    for group in by_intent.values():
+    folds: list[list] = [[] for _ in range(k)]
+    dealt = 0  # carried across groups, so small groups do not all start in fold 1
+    for key in sorted(groups):
+        group = groups[key]
         rng.shuffle(group)
-        cut = max(1, int(len(group) * share))
-        test += group[:cut]
-        train += group[cut:]
-    return train, test
+        for example in group:
+            folds[dealt % k].append(example)
+            dealt += 1
+    return folds
 
 
-def f1_table(pairs: list[tuple[str, str]]) -> dict[str, tuple[float, float, float, int]]:
-    labels = sorted({gold for gold, _ in pairs})
+def domain_path() -> Path:
+    # The domain is moving from domain.yml to a directory of feature files.
+    return ROOT / "domain" if (ROOT / "domain").is_dir() else ROOT / "domain.yml"
+
+
+async def train_and_parse(train: list, test: list, data: Any, workdir: Path, name: str) -> list[Row]:
+    """Trains NLU on `train` (written to a file, as `rasa train nlu` reads it) and parses `test`."""
+    from rasa.core.agent import Agent
+    from rasa.model_training import train_nlu
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    train_file = workdir / f"{name}.yml"
+    if not train_file.exists():  # a repeated training reads the very same file
+        TrainingData(train, entity_synonyms=data.entity_synonyms, regex_features=data.regex_features,
+                     lookup_tables=data.lookup_tables).persist_nlu(str(train_file))
+    model = await asyncio.to_thread(train_nlu, str(ROOT / "config.yml"), str(train_file), str(workdir),
+                                    fixed_model_name=name, domain=str(domain_path()))
+    if model is None:
+        raise SystemExit(f"training {name} failed (see the log)")
+    agent = Agent.load(model)
+    rows = []
+    for example in test:
+        parsed = await agent.parse_message(example.get("text"))
+        ranked = [r for r in parsed.get("intent_ranking", []) if r["name"] != "nlu_fallback"]
+        top = ranked[0] if ranked else parsed["intent"]
+        rows.append({"text": example.get("text"), "gold": example.get("intent"),
+                     "language": language_of(example), "predicted": top["name"],
+                     "confidence": round(float(top.get("confidence") or 0), 4),
+                     "final": parsed["intent"]["name"]})
+    Path(model).unlink()
+    return rows
+
+
+def f1_table(pairs: list[tuple[str, str]]) -> Scores:
     table = {}
-    for label in labels:
+    for label in sorted({gold for gold, _ in pairs}):
         tp = sum(1 for g, p in pairs if g == label and p == label)
         fp = sum(1 for g, p in pairs if g != label and p == label)
         fn = sum(1 for g, p in pairs if g == label and p != label)
         precision = tp / (tp + fp) if tp + fp else 0.0
         recall = tp / (tp + fn) if tp + fn else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        table[label] = (precision, recall, f1, tp + fn)
+        table[label] = {"precision": precision, "recall": recall, "f1": f1, "support": tp + fn}
     return table
 
 
-async def evaluate(out: Path, seed: int) -> None:
-    from rasa.core.agent import Agent
-    from rasa.model_training import train_nlu
+def macro(table: Scores) -> float:
+    return sum(v["f1"] for v in table.values()) / len(table) if table else 0.0
+
+
+def summarize(rows: list[Row]) -> dict[str, Any]:
+    scopes = {"overall": rows}
+    scopes.update({lang: [r for r in rows if r["language"] in (lang, NEUTRAL)] for lang in LANGUAGES})
+    summary = {}
+    for scope, chosen in scopes.items():
+        table = f1_table([(r["gold"], r["predicted"]) for r in chosen])
+        right = sum(r["gold"] == r["predicted"] for r in chosen)
+        summary[scope] = {"macro_f1": macro(table), "examples": len(chosen),
+                          "accuracy": right / max(1, len(chosen)), "intents": table}
+    return summary
+
+
+def print_report(summary: dict[str, Any], rows: list[Row], folds: int) -> None:
+    neutral = sum(r["language"] == NEUTRAL for r in rows)
+    print(f"\nNLU {folds}-fold cross-validation: {len(rows)} examples, each held out once "
+          f"(fr and en include the {neutral} language-neutral ones)")
+    scopes = ("overall", *LANGUAGES)
+    print(f"{'':22}" + "".join(f" | {scope:^26}" for scope in scopes))
+    print(f"{'intent':22}" + " | {:>6}{:>6}{:>6}{:>5}".format("P", "R", "F1", "n") * len(scopes))
+    for intent in summary["overall"]["intents"]:
+        cells = []
+        for scope in scopes:
+            score = summary[scope]["intents"].get(intent)
+            cells.append(" | {precision:6.3f}{recall:6.3f}{f1:6.3f}{support:5d}".format(**score) if score
+                         else " | " + " " * 23 + "-")
+        print(f"{intent:22}" + "".join(cells))
+    print("macro F1" + "".join(f" · {scope} {summary[scope]['macro_f1']:.3f}" for scope in scopes)
+          + f" · accuracy {summary['overall']['accuracy']:.3f}")
+    weakest = sorted((v["f1"], lang, intent)
+                     for lang in LANGUAGES for intent, v in summary[lang]["intents"].items())
+    print("weakest: " + ", ".join(f"{intent} ({lang}) {f1:.3f}" for f1, lang, intent in weakest[:6]))
+    confusions = Counter((r["gold"], r["predicted"]) for r in rows if r["gold"] != r["predicted"])
+    print("most confused: " + ", ".join(f"{g} -> {p} ×{n}" for (g, p), n in confusions.most_common(8)))
+    for r in [r for r in rows if r["gold"] != r["predicted"]][:40]:
+        print(f"  miss [{r['language']}] {r['text']!r}: {r['gold']} -> {r['predicted']} "
+              f"({r['confidence']:.2f})")
+    fallbacks = sum(r["final"] == "nlu_fallback" for r in rows)
+    print(f"{fallbacks} of {len(rows)} held-out examples fell below the FallbackClassifier threshold (the "
+          "assistant then asks to rephrase or offers the two closest intents);\n"
+          "the F1 above is that of DIET's top intent.")
+
+
+def differences(first: list[Row], second: list[Row]) -> list[dict[str, Any]]:
+    """Held-out examples whose intent (DIET's top one, or the final one after the fallback) changed."""
+    changed = []
+    for a, b in zip(first, second, strict=True):
+        before, after = [a["predicted"], a["final"]], [b["predicted"], b["final"]]
+        if before != after:
+            changed.append({"text": a["text"], "first": before, "second": after})
+    return changed
+
+
+async def evaluate(args: argparse.Namespace) -> int:
     from rasa.shared.nlu.training_data.loading import load_data
-    from rasa.shared.nlu.training_data.training_data import TrainingData
 
+    started = time.monotonic()
     data = load_data(str(ROOT / "data" / "nlu"))
-    train, test = split(list(data.intent_examples), 0.2, seed)
+    folds = stratified_folds(list(data.intent_examples), args.folds, args.seed)
+    rows: list[Row] = []
+    first_fold: list[Row] = []
+    repeat: dict[str, Any] = {"checked": args.check_reproducible}
     with tempfile.TemporaryDirectory() as tmp:
-        train_file = Path(tmp) / "train.yml"
-        TrainingData(train, entity_synonyms=data.entity_synonyms, regex_features=data.regex_features,
-                     lookup_tables=data.lookup_tables).persist_nlu(str(train_file))
-        model = await asyncio.to_thread(train_nlu, str(ROOT / "config.yml"), str(train_file), tmp,
-                                        fixed_model_name="nlu-eval", domain=str(ROOT / "domain.yml"))
-        agent = Agent.load(model)
-        rows = []
-        fallbacks = 0
-        for example in test:
-            parsed = await agent.parse_message(example.get("text"))
-            language = detect_language(example.get("text")) or "?"
-            ranked = [r["name"] for r in parsed.get("intent_ranking", []) if r["name"] != "nlu_fallback"]
-            top = ranked[0] if ranked else parsed["intent"]["name"]
-            rows.append((example.get("intent"), top, language, example.get("text")))
-            fallbacks += parsed["intent"]["name"] == "nlu_fallback"
-    print(f"\n{fallbacks} of {len(rows)} held-out examples fell below the FallbackClassifier threshold "
-          "(the assistant then asks to rephrase or offers the two closest intents);\n"
-          "the F1 below is that of DIET's top intent.")
-    report(rows, out)
-
-
-def report(rows: list[tuple[str, str, str, str]], out: Path) -> None:
-    overall = f1_table([(g, p) for g, p, _, _ in rows])
-    by_language = {lang: f1_table([(g, p) for g, p, lg, _ in rows if lg == lang]) for lang in ("fr", "en")}
-    print(f"\nNLU held-out evaluation: {len(rows)} examples (20 % split, stratified by intent)")
-    print(f"{'intent':22} {'F1':>6} {'F1 fr':>6} {'F1 en':>6} {'n':>4}")
-    for intent, (_, _, f1, support) in overall.items():
-        cells = [by_language[lang].get(intent, (0, 0, float("nan"), 0))[2] for lang in ("fr", "en")]
-        print(f"{intent:22} {f1:6.3f} {cells[0]:6.3f} {cells[1]:6.3f} {support:4d}")
-    macro = sum(v[2] for v in overall.values()) / len(overall)
-    accuracy = sum(1 for g, p, _, _ in rows if g == p) / len(rows)
-    print(f"macro F1 {macro:.3f} · accuracy {accuracy:.3f} · target 0.95 (reported, not enforced)")
-    errors = [r for r in rows if r[0] != r[1]]
-    for gold, predicted, language, text in errors[:15]:
-        print(f"  miss [{language}] {text!r}: {gold} -> {predicted}")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "intent_f1.json").write_text(json.dumps(
-        {"overall": overall, "by_language": by_language, "errors": errors}, indent=2, ensure_ascii=False))
+        for index, test in enumerate(folds):
+            train = [e for other, fold in enumerate(folds) if other != index for e in fold]
+            fold_rows = await train_and_parse(train, test, data, Path(tmp), f"fold-{index + 1}")
+            print(f"fold {index + 1}/{args.folds}: {sum(r['gold'] == r['predicted'] for r in fold_rows)}"
+                  f"/{len(fold_rows)} right ({time.monotonic() - started:.0f} s)", flush=True)
+            rows += fold_rows
+            first_fold = first_fold or fold_rows
+        if args.check_reproducible:
+            again = await train_and_parse([], folds[0], data, Path(tmp), "fold-1")
+            repeat["differences"] = differences(first_fold, again)
+            repeat["max_confidence_change"] = max(abs(a["confidence"] - b["confidence"])
+                                                  for a, b in zip(first_fold, again, strict=True))
+    summary = summarize(rows)
+    print_report(summary, rows, args.folds)
+    failures = []
+    if args.check_reproducible:
+        changed = repeat["differences"]
+        print(f"\nreproducibility: fold 1 trained twice from the same file, {len(changed)} of "
+              f"{len(first_fold)} predictions differ "
+              f"(largest confidence change {repeat['max_confidence_change']:.4f})")
+        for d in changed:
+            print(f"  differs {d['text']!r}: {d['first']} then {d['second']}")
+        if changed:
+            failures.append("two trainings from the same inputs predict differently")
+    if args.min_f1 is not None:
+        failures += [f"{lang} macro F1 {summary[lang]['macro_f1']:.3f} < {args.min_f1}"
+                     for lang in LANGUAGES if summary[lang]["macro_f1"] < args.min_f1]
+    seconds = time.monotonic() - started
+    verdict = "".join(f"\nFAILED: {failure}" for failure in failures) or ": ok"
+    print(f"\n{args.folds} folds in {seconds:.0f} s{verdict}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "intent_f1.json").write_text(json.dumps(
+        {"folds": args.folds, "seed": args.seed, "min_f1": args.min_f1, "seconds": round(seconds),
+         "failures": failures, "reproducibility": repeat, **summary,
+         "errors": [r for r in rows if r["gold"] != r["predicted"]]}, indent=2, ensure_ascii=False))
+    return 1 if failures else 0
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "nlu")
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=7, help="seed of the split into folds")
+    parser.add_argument("--min-f1", type=float, help="exit 1 when a language's macro F1 is below this")
+    parser.add_argument("--check-reproducible", action="store_true",
+                        help="train fold 1 twice, exit 1 if a prediction differs")
     args = parser.parse_args()
+    # Rasa's training cache would hand the second training the first one's model: measure, don't remember.
+    os.environ["RASA_MAX_CACHE_SIZE"] = "0"
     logging.disable(logging.WARNING)
     import structlog  # Rasa's parse logs go through structlog, straight to stdout: keep the report clean
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    asyncio.run(evaluate(args.out, args.seed))
+    sys.exit(asyncio.run(evaluate(args)))
 
 
 if __name__ == "__main__":

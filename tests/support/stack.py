@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SVC_PYTHON = ROOT / ".venv-svc" / "bin" / "python"
 RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 TEST_SECRET = "test-secret-" + "x" * 40
+TEST_TODAY = "2026-12-02"
 
 
 def free_port() -> int:
@@ -142,7 +143,8 @@ def action_server(
 ) -> Iterator[Service]:
     """The action server; `web_url` is the web service's handoff API (default: nothing listens)."""
     port = port or free_port()
-    env = {"BILLING_URL": billing_url, "WEB_URL": web_url, "ACTIONS_PORT": str(port)}
+    # Date-sensitive answers ("already past") on a known day, whatever day the tests run.
+    env = {"BILLING_URL": billing_url, "WEB_URL": web_url, "ACTIONS_PORT": str(port), "ASSISTANT_TODAY": TEST_TODAY}
     service = _start("actions", env, workdir, port, "/health", 90)
     try:
         yield service

@@ -19,9 +19,9 @@ def count(path: Path) -> int:
 
 def main() -> int:
     results = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "results" / "core")
-    total = sum(count(p) for p in sorted((ROOT / "tests").glob("test_*.yml")))
+    total = sum(count(p) for p in sorted((ROOT / "tests" / "stories").glob("test_*.yml")))
     failed = count(results / "failed_test_stories.yml")
-    print(f"test stories ({total} in tests/test_*.yml): {total - failed} passed, {failed} failed")
+    print(f"test stories ({total} in tests/stories/test_*.yml): {total - failed} passed, {failed} failed")
     return 1 if failed or total == 0 else 0
 
 

@@ -1,0 +1,45 @@
+"""Changing the expiration date of the card on file: only its owner may; the security code is asked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import details, formatting
+from actions.billing_client import BillingClient
+
+DETAILS = ("new_expiry", "security_code_token")
+# Which answer a refusal of billing's is about: only that one is asked again.
+REFUSED_DETAIL = {
+    "invalid_cvc": ("security_code_token",),
+    "incorrect_cvc": ("security_code_token",),
+    "vault_token_expired": ("security_code_token",),
+    "expiry_in_past": ("new_expiry",),
+    "invalid_expiry_month": ("new_expiry",),
+    "invalid_expiry_year": ("new_expiry",),
+}
+
+
+def refusal(card: dict[str, Any]) -> str | None:
+    """Why this user may not change the card on file (a response name), or None."""
+    if not card.get("id"):
+        return "utter_no_card_on_file"
+    if not card.get("owned_by_caller"):
+        return "utter_not_card_owner"
+    return None
+
+
+async def save(
+    dispatcher: CollectingDispatcher, tracker: Tracker, client: BillingClient, card: dict[str, Any]
+) -> dict[str, Any]:
+    """Save the new date on the card on file; the card is then the one to pay with."""
+    month, year = details.split_expiry(str(tracker.get_slot("new_expiry")))
+    saved = await client.update_expiry(card["id"], month, year, str(tracker.get_slot("security_code_token")))
+    dispatcher.utter_message(
+        response="utter_expiry_updated",
+        card=formatting.card(saved, False),
+        expiry=formatting.expiry(saved["exp_month"], saved["exp_year"]),
+    )
+    return saved

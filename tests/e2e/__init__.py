@@ -1,0 +1,1 @@
+"""Live end-to-end conversation cases for QA, in the shape of Rasa Pro's end-to-end tests."""
