@@ -34,7 +34,7 @@ def number_answer(dispatcher: CollectingDispatcher, tracker: Tracker, quiet: boo
     if vault.get("error") == "partial_card_number":  # the first part of a number typed in parts
         dispatcher.utter_message(response="utter_card_number_first_part")
         return {"card_number_token": None}
-    if quiet:
+    if quiet and vault.get("error") != "invalid_card_number":
         return {"card_number_token": None}
     dispatcher.utter_message(response="utter_invalid_card_number")
     return details.invalid(dispatcher, tracker, "card_number_token")

@@ -44,6 +44,15 @@ def previous_turn_not_understood(tracker: Tracker) -> bool:
     return any(name in FALLBACK_ACTIONS for name in names) and "settle_form" not in names
 
 
+def acted_this_turn(tracker: Tracker) -> bool:
+    """Did an action other than a fallback already run for the latest user message?"""
+    last_user = max((i for i, e in enumerate(tracker.events) if e.get("event") == "user"), default=-1)
+    return any(
+        e.get("event") == "action" and e.get("name") not in (*FALLBACK_ACTIONS, "action_listen", None)
+        for e in tracker.events[last_user + 1 :]
+    )
+
+
 class ActionFallback(Action):
     """Handles `nlu_fallback`, the policies' fallback and out-of-context answers: say specifically
     what was wrong, or offer the close candidates; the second time in a row, bring in a person."""
@@ -54,6 +63,10 @@ class ActionFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        if acted_this_turn(tracker):
+            # The policies' fallback after an action already answered this message: reverting it
+            # would also undo what that action did (a payment's slots). End the turn instead.
+            return [FollowupAction("action_listen")]
         text = str(tracker.latest_message.get("text") or "")
         if previous_turn_not_understood(tracker) and _LETTERS.search(text):
             # The second message in a row the assistant could not use: bring in a person.

@@ -572,7 +572,8 @@ class ActionSettle(BillingAction):
         if tracker.get_slot("settle_stop"):
             if tracker.get_slot("settle_stop") == "paid":
                 return [*end_choice(), SlotSet("subscription_id", None)]
-            return [SlotSet("settle_stop", None)]  # already explained; the rest is kept for "Try again"
+            # Already explained; the rest is kept for "Try again".
+            return [SlotSet("settle_stop", None), SlotSet("confirming", False)]
         if tracker.get_slot("payment_confirmed") is False:
             dispatcher.utter_message(response="utter_payment_not_confirmed")
             return end_choice()

@@ -3,18 +3,17 @@ never answered with an earlier message's (an anonymous "yes" once paid from Bob'
 
 from __future__ import annotations
 
+import pytest
 from rasa_sdk import Tracker
 
 from actions.context import user_token
 from actions.settle import ActionSettle
-from tests.actions.test_paying_the_balance import EXCHANGE, confirmed
-from tests.support.trackers import billing_get, responses, run, tracker
+from tests.actions.demo import EXCHANGE, named, succeeded
+from tests.support.trackers import Conversation, responses, tracker
 
 
-def with_earlier_message(
-    token_before: str | None, token_now: str | None, slots: dict | None = None
-) -> Tracker:
-    latest = tracker(token_now, slots or {"confirming": True}, text="yes", intent="affirm")
+def with_earlier_message(token_before: str | None, token_now: str | None) -> Tracker:
+    latest = tracker(token_now, {"confirming": True}, text="yes", intent="affirm")
     state = latest.current_state()
     earlier = {
         "event": "user",
@@ -33,12 +32,38 @@ def test_the_token_comes_from_the_latest_user_message_only(tokens):
     assert user_token(with_earlier_message(tokens["bob"], None)) is None
 
 
-async def test_an_anonymous_yes_after_a_signed_message_pays_nothing(domain, tokens, billing):
-    state = await confirmed(tokens, domain, "bob", EXCHANGE, "4444")  # "Pay €40.00 ...?"
-    messages, _ = await run(ActionSettle(), with_earlier_message(tokens["bob"], None, state), domain)
-    assert responses(messages) == ["utter_sign_in_required"]
-    charges = billing_get(billing, tokens["bob"], f"/v1/subscriptions/{EXCHANGE}/charges")
-    assert [c["outcome"] for c in charges].count("succeeded") == 0
-    # Bob's own "yes", with his token, pays.
-    messages, _ = await run(ActionSettle(), with_earlier_message(None, tokens["bob"], state), domain)
-    assert responses(messages) == ["utter_payment_succeeded"]
+async def bob_asked_to_confirm(tokens, domain) -> Conversation:
+    bob = Conversation(tokens["bob"], domain)
+    await bob.say("pay Exchange", "settle_balance", named("Exchange"))
+    turn = await bob.say("retry the card", "retry_card")  # "Pay €40.00 …?"
+    assert turn.responses == ["utter_confirm_payment"]
+    return bob
+
+
+async def test_an_anonymous_yes_after_signed_messages_pays_nothing(domain, tokens, billing):
+    bob = await bob_asked_to_confirm(tokens, domain)
+    turn = await bob.say("yes", "affirm", token=None)
+    assert turn.responses == ["utter_sign_in_required"]
+    assert succeeded(billing, tokens["bob"], EXCHANGE) == []
+    # Bob's own "yes", with his token, starts from the choice again and pays once.
+    await bob.say("retry the card", "retry_card")
+    turn = await bob.say("yes", "affirm")
+    assert turn.responses[0] == "utter_payment_succeeded"
+    assert len(succeeded(billing, tokens["bob"], EXCHANGE)) == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="ActionSettle answers a 401 through _refused(), which returns end_choice(): the confirmed "
+    "attempt is forgotten, unlike the form's refusals ('keep the rest, Try again resumes')",
+)
+async def test_after_signing_in_yes_again_pays_the_same_attempt(domain, tokens, billing):
+    bob = await bob_asked_to_confirm(tokens, domain)
+    key = bob.slot("settle_key")
+    turn = await bob.say("yes", "affirm", token=None)
+    assert turn.responses == ["utter_sign_in_required"]
+    assert bob.slot("confirming") is True and bob.slot("settle_key") == key
+    await bob.message("yes", "affirm")  # the rule on `confirming`: action_settle again
+    messages, _ = await bob.run(ActionSettle())
+    assert responses(messages)[0] == "utter_payment_succeeded"
+    assert len(succeeded(billing, tokens["bob"], EXCHANGE)) == 1

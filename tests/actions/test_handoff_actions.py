@@ -3,6 +3,8 @@ conversation paused, and picking the payment up again when the conversation come
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from rasa_sdk import Tracker
 
@@ -18,7 +20,7 @@ def paused(trk: Tracker) -> Tracker:
     return Tracker.from_dict(state)
 
 
-def returned(mode: str, slot_values: dict | None = None, token: str | None = None) -> Tracker:
+def returned(mode: str, slot_values: dict[str, Any] | None = None, token: str | None = None) -> Tracker:
     return tracker(
         token,
         slot_values,
@@ -66,45 +68,106 @@ async def test_the_form_in_progress_is_remembered_for_the_hand_back():
             "slots": {},
             "latest_message": {"intent": {"name": "human_handoff"}},
             "events": [
-                {"event": "active_loop", "name": "expiry_form"},
+                {"event": "active_loop", "name": "settle_form"},
                 {"event": "user", "text": "a person", "parse_data": {"intent": {"name": "human_handoff"}}},
                 {"event": "active_loop", "name": None},
             ],
         }
     )
-    assert form_in_progress(trk) == "expiry_form"
+    assert form_in_progress(trk) == "settle_form"
     assert form_in_progress(tracker(None)) is None
 
 
-async def test_resume_picks_the_form_up_again(domain):
-    messages, events = await run(
-        ActionHandoffReturned(), returned("resume", {"handoff_form": "expiry_form"}), domain
-    )
+async def test_the_agent_is_told_what_the_user_was_doing(domain, tokens, monkeypatch):
+    asked: dict[str, Any] = {}
+
+    async def queue(conversation_id, token, reason, language, detail):
+        asked.update(reason=reason, language=language, detail=detail, token=token)
+        return {"position": 2, "estimated_wait_seconds": 240}
+
+    monkeypatch.setattr("actions.handoff.ask_for_agent", queue)
+    trk = tracker(tokens["bob"], {"settle_method": "update_expiry"}, text="a person", intent="human_handoff")
+    trk.events[:0] = [{"event": "active_loop", "name": "settle_form"}]
+    messages, events = await run(ActionRequestHandoff(), trk, domain)
+    assert asked == {
+        "reason": "asked_for_person",
+        "language": "en",
+        "detail": "was giving a new expiry date",
+        "token": tokens["bob"],
+    }
+    assert responses(messages) == ["utter_handoff_waiting"]
+    assert (messages[0]["position"], messages[0]["minutes"]) == (2, 4)
+    assert slots(events)["handoff_form"] == "settle_form"
+    assert [e["event"] for e in events][-2:] == ["action", "pause"]
+
+
+async def test_payments_that_keep_failing_are_the_reason_given(domain, tokens, monkeypatch):
+    asked: dict[str, Any] = {}
+
+    async def queue(conversation_id, token, reason, language, detail):
+        asked.update(reason=reason, detail=detail)
+        return {"position": 1, "estimated_wait_seconds": 60}
+
+    monkeypatch.setattr("actions.handoff.ask_for_agent", queue)
+    trk = tracker(tokens["dave"], {"payments_keep_failing": True}, text="yes", intent="affirm")
+    messages, events = await run(ActionRequestHandoff(), trk, domain)
+    assert asked == {"reason": "payment_failures", "detail": ""}  # the procedure is over: no detail
+    assert responses(messages) == ["utter_handoff_reason_payment_failures", "utter_handoff_waiting"]
+    assert slots(events)["payments_keep_failing"] is False
+
+
+# Where the procedure stood when an agent took the conversation.
+EXPIRY_PENDING = {
+    "handoff_form": "settle_form",
+    "subscription_id": "sub_contoso_business_standard",
+    "settle_method": "update_expiry",
+    "method_checked": "sub_contoso_business_standard:update_expiry",
+}
+
+
+async def test_resume_asks_the_pending_detail_again(domain):
+    messages, events = await run(ActionHandoffReturned(), returned("resume", EXPIRY_PENDING), domain)
     assert responses(messages) == ["utter_handoff_back"]
     assert messages[0]["handoff"] == {"state": "bot"}
-    assert events[-1] == {"event": "followup", "name": "expiry_form", "timestamp": None}
+    assert events[-1] == {"event": "followup", "name": "settle_form", "timestamp": None}
+    assert slots(events)["handoff_form"] is None
 
 
 async def test_resume_asks_again_to_confirm_a_pending_payment(domain):
     state = {
+        "handoff_form": "settle_form",
         "confirming": True,
+        "settle_key": "settle-k",
         "subscription": "Exchange",
         "payment_card_label": "Visa •••• 4242",
         "payment_amount_label": "€40.00",
     }
-    messages, _ = await run(ActionHandoffReturned(), returned("resume", state), domain)
+    messages, events = await run(ActionHandoffReturned(), returned("resume", state), domain)
     assert responses(messages) == ["utter_handoff_back", "utter_confirm_payment"]
+    assert messages[1]["amount"] == "€40.00" and messages[1]["card"] == "Visa •••• 4242"
+    assert "followup" not in [e["event"] for e in events]
+
+
+async def test_resume_at_a_question_that_needs_billing_offers_one_tap(domain):
+    # A hand-back carries no user token: the options (billing's) come with the tap's token.
+    state = {"handoff_form": "settle_form", "subscription_id": "sub_contoso_business_standard"}
+    messages, events = await run(ActionHandoffReturned(), returned("resume", state), domain)
+    assert responses(messages) == ["utter_handoff_back", "utter_handoff_continue"]
+    assert "followup" not in [e["event"] for e in events]
+
+
+async def test_resume_with_nothing_pending_says_so(domain):
+    messages, _ = await run(ActionHandoffReturned(), returned("resume"), domain)
+    assert responses(messages) == ["utter_handoff_back", "utter_handoff_nothing_pending"]
 
 
 @pytest.mark.parametrize(
     ("mode", "said"), [("timeout", "utter_handoff_timeout"), ("cancelled", "utter_handoff_cancelled")]
 )
 async def test_timeout_and_cancel_say_so_and_resume(domain, mode, said):
-    messages, events = await run(
-        ActionHandoffReturned(), returned(mode, {"handoff_form": "card_form"}), domain
-    )
+    messages, events = await run(ActionHandoffReturned(), returned(mode, EXPIRY_PENDING), domain)
     assert responses(messages) == [said]
-    assert events[-1]["name"] == "card_form"
+    assert events[-1]["name"] == "settle_form"
 
 
 async def test_the_assistant_takes_the_payment_from_the_start(domain):
@@ -114,18 +177,14 @@ async def test_the_assistant_takes_the_payment_from_the_start(domain):
     messages, events = await run(ActionHandoffReturned(), returned("payment", state), domain)
     assert responses(messages) == ["utter_handoff_take_payment", "utter_handoff_continue"]
     assert slots(events)["subscription_id"] is None and slots(events)["confirming"] is False
+    assert {"event": "active_loop", "name": None, "timestamp": None} in events
     assert "followup" not in [e["event"] for e in events]
 
 
-async def test_with_a_token_in_the_message_the_list_comes_in_the_same_action(domain, tokens):
+async def test_taking_the_payment_waits_for_the_users_tap_even_with_a_token(domain, tokens):
     state = {"subscription_id": "x", "subscription": "Microsoft 365 E3", "confirming": True}
     messages, _ = await run(ActionHandoffReturned(), returned("payment", state, tokens["bob"]), domain)
-    # The list comes in this same action (no FollowupAction, after which no rule predicts anything).
-    assert responses(messages) == ["utter_handoff_take_payment", "utter_past_due_several"]
-    assert [b["title"] for b in messages[1]["buttons"]] == [
-        "Exchange Online (Plan 1)",
-        "Microsoft 365 Business Standard",
-    ]
+    assert responses(messages) == ["utter_handoff_take_payment", "utter_handoff_continue"]
 
 
 async def test_start_over_forgets_the_attempt(domain):

@@ -152,8 +152,12 @@ def test_rest_inside_the_add_card_flow(talk, name: str, text: str, number: str) 
     if number == TYPO:
         assert "check the digits" in said or "vérifiez les chiffres" in said, said
     else:
-        # Vaulted, not just hidden: the form goes on to the expiry date, naming the last four.
-        assert ("date d'expiration" if name in IN_FRENCH else "expiration date") in said, said
+        # Vaulted, not just hidden: the form goes on to the next detail it lacks (the expiry date,
+        # unless the message gave it too, and the security code), naming the last four.
+        french = name in IN_FRENCH
+        nexts = ("date d'expiration", "code de sécurité") if french else ("expiration date", "security code")
+        given = ("exp" in text) + ("cvc" in text)
+        assert nexts[min(given, 1)] in said or (given == 2 and "cardholder" in said), said
         assert bob.tracker()["slots"]["new_card_label"].endswith(number[-4:])
     slots = json.dumps(bob.tracker()["slots"])
     assert raw_numbers(slots) == 0

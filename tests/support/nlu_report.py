@@ -28,6 +28,8 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -65,12 +67,33 @@ def stratified_folds(examples: list, k: int, seed: int) -> list[list]:
     return folds
 
 
+@contextmanager
+def weights_built_eagerly() -> Iterator[None]:
+    """While loading a model, DIET builds its weights by fitting one example in graph mode.
+
+    Tracing that training step takes ~25 s here, a fold, for weights the saved ones then overwrite; run
+    that one step eagerly instead. Inference is unchanged: same saved weights, same traced predict step.
+    """
+    from rasa.utils.tensorflow.models import RasaModel
+
+    def compile_eagerly(model: Any, *args: Any, **kwargs: Any) -> None:
+        super(RasaModel, model).compile(*args, **{**kwargs, "run_eagerly": True})
+
+    RasaModel.compile = compile_eagerly  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        del RasaModel.compile  # back to keras' own
+
+
 def domain_path() -> Path:
     # The domain is moving from domain.yml to a directory of feature files.
     return ROOT / "domain" if (ROOT / "domain").is_dir() else ROOT / "domain.yml"
 
 
-async def train_and_parse(train: list, test: list, data: Any, workdir: Path, name: str) -> list[Row]:
+async def train_and_parse(
+    train: list, test: list, data: Any, workdir: Path, name: str, config: Path
+) -> list[Row]:
     """Trains NLU on `train` (written to a file, as `rasa train nlu` reads it) and parses `test`."""
     from rasa.core.agent import Agent
     from rasa.model_training import train_nlu
@@ -80,11 +103,12 @@ async def train_and_parse(train: list, test: list, data: Any, workdir: Path, nam
     if not train_file.exists():  # a repeated training reads the very same file
         TrainingData(train, entity_synonyms=data.entity_synonyms, regex_features=data.regex_features,
                      lookup_tables=data.lookup_tables).persist_nlu(str(train_file))
-    model = await asyncio.to_thread(train_nlu, str(ROOT / "config.yml"), str(train_file), str(workdir),
+    model = await asyncio.to_thread(train_nlu, str(config), str(train_file), str(workdir),
                                     fixed_model_name=name, domain=str(domain_path()))
     if model is None:
         raise SystemExit(f"training {name} failed (see the log)")
-    agent = Agent.load(model)
+    with weights_built_eagerly():
+        agent = Agent.load(model)
     rows = []
     for example in test:
         parsed = await agent.parse_message(example.get("text"))
@@ -93,9 +117,37 @@ async def train_and_parse(train: list, test: list, data: Any, workdir: Path, nam
         rows.append({"text": example.get("text"), "gold": example.get("intent"),
                      "language": language_of(example), "predicted": top["name"],
                      "confidence": round(float(top.get("confidence") or 0), 4),
-                     "final": parsed["intent"]["name"]})
+                     "final": parsed["intent"]["name"],
+                     "entities": spans(example.get("entities") or []),
+                     "found": spans(parsed.get("entities", []))})
     Path(model).unlink()
     return rows
+
+
+def spans(entities: list[dict[str, Any]]) -> list[list[Any]]:
+    return sorted([e["entity"], e["start"], e["end"]] for e in entities)
+
+
+def entity_table(rows: list[Row]) -> Scores:
+    """Entity precision, recall, F1 by type: a found entity counts when its type and span are right."""
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for r in rows:
+        gold, found = {tuple(e) for e in r["entities"]}, {tuple(e) for e in r["found"]}
+        for entity, *_ in gold | found:
+            counts[entity]  # every type seen gets a row
+        for entity, *_ in gold & found:
+            counts[entity]["tp"] += 1
+        for entity, *_ in found - gold:
+            counts[entity]["fp"] += 1
+        for entity, *_ in gold - found:
+            counts[entity]["fn"] += 1
+    table = {}
+    for entity, c in sorted(counts.items()):
+        precision = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 0.0
+        recall = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        table[entity] = {"precision": precision, "recall": recall, "f1": f1, "support": c["tp"] + c["fn"]}
+    return table
 
 
 def f1_table(pairs: list[tuple[str, str]]) -> Scores:
@@ -124,6 +176,7 @@ def summarize(rows: list[Row]) -> dict[str, Any]:
         right = sum(r["gold"] == r["predicted"] for r in chosen)
         summary[scope] = {"macro_f1": macro(table), "examples": len(chosen),
                           "accuracy": right / max(1, len(chosen)), "intents": table}
+    summary["entities"] = entity_table(rows)
     return summary
 
 
@@ -151,6 +204,11 @@ def print_report(summary: dict[str, Any], rows: list[Row], folds: int) -> None:
     for r in [r for r in rows if r["gold"] != r["predicted"]][:40]:
         print(f"  miss [{r['language']}] {r['text']!r}: {r['gold']} -> {r['predicted']} "
               f"({r['confidence']:.2f})")
+    print("entities (type and span right): " + ", ".join(
+        "{} P {precision:.3f} R {recall:.3f} F1 {f1:.3f} n {support}".format(entity, **score)
+        for entity, score in summary["entities"].items()))
+    for r in [r for r in rows if r["entities"] != r["found"]][:15]:
+        print(f"  entities {r['text']!r}: {r['entities']} -> {r['found']}")
     fallbacks = sum(r["final"] == "nlu_fallback" for r in rows)
     print(f"{fallbacks} of {len(rows)} held-out examples fell below the FallbackClassifier threshold (the "
           "assistant then asks to rephrase or offers the two closest intents);\n"
@@ -179,13 +237,13 @@ async def evaluate(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for index, test in enumerate(folds):
             train = [e for other, fold in enumerate(folds) if other != index for e in fold]
-            fold_rows = await train_and_parse(train, test, data, Path(tmp), f"fold-{index + 1}")
+            fold_rows = await train_and_parse(train, test, data, Path(tmp), f"fold-{index + 1}", args.config)
             print(f"fold {index + 1}/{args.folds}: {sum(r['gold'] == r['predicted'] for r in fold_rows)}"
                   f"/{len(fold_rows)} right ({time.monotonic() - started:.0f} s)", flush=True)
             rows += fold_rows
             first_fold = first_fold or fold_rows
         if args.check_reproducible:
-            again = await train_and_parse([], folds[0], data, Path(tmp), "fold-1")
+            again = await train_and_parse([], folds[0], data, Path(tmp), "fold-1", args.config)
             repeat["differences"] = differences(first_fold, again)
             repeat["max_confidence_change"] = max(abs(a["confidence"] - b["confidence"])
                                                   for a, b in zip(first_fold, again, strict=True))
@@ -218,6 +276,7 @@ async def evaluate(args: argparse.Namespace) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "nlu")
+    parser.add_argument("--config", type=Path, default=ROOT / "config.yml")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7, help="seed of the split into folds")
     parser.add_argument("--min-f1", type=float, help="exit 1 when a language's macro F1 is below this")

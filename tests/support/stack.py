@@ -144,7 +144,12 @@ def action_server(
     """The action server; `web_url` is the web service's handoff API (default: nothing listens)."""
     port = port or free_port()
     # Date-sensitive answers ("already past") on a known day, whatever day the tests run.
-    env = {"BILLING_URL": billing_url, "WEB_URL": web_url, "ACTIONS_PORT": str(port), "ASSISTANT_TODAY": TEST_TODAY}
+    env = {
+        "BILLING_URL": billing_url,
+        "WEB_URL": web_url,
+        "ACTIONS_PORT": str(port),
+        "ASSISTANT_TODAY": TEST_TODAY,
+    }
     service = _start("actions", env, workdir, port, "/health", 90)
     try:
         yield service

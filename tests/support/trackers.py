@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import warnings
 from dataclasses import dataclass, field
@@ -70,7 +71,7 @@ async def run(
     return dispatcher.messages, [dict(e) for e in events]
 
 
-def responses(messages: list[dict[str, Any]]) -> list[str]:
+def responses(messages: list[dict[str, Any]]) -> list[str | None]:
     return [m.get("response") for m in messages]
 
 
@@ -105,7 +106,7 @@ def rasa_domain() -> Domain:
 
 def vaulted(
     billing: dict[str, str], token: str, *, number: str | None = None, cvc: str | None = None
-) -> dict:
+) -> dict[str, Any]:
     """The `vault` metadata channels/vault.py adds to a message with card data: real vault tokens."""
     entry: dict[str, Any] = {}
     headers = {"Authorization": f"Bearer {token}"}
@@ -130,7 +131,7 @@ def action_server() -> ActionExecutor:
     return executor
 
 
-class ExtractSlots(ActionExtractSlots):
+class ExtractSlots(ActionExtractSlots):  # type: ignore[misc]
     """Rasa's `action_extract_slots`, whose custom mappings (the `language` slot's
     `action_detect_language`) run here instead of on an action server."""
 
@@ -174,7 +175,7 @@ class Turn:
         return self.slots.get("requested_slot")
 
     @property
-    def responses(self) -> list[str]:
+    def responses(self) -> list[str | None]:
         return responses(self.said + self.asked + self.settled)
 
 
@@ -209,9 +210,20 @@ class Conversation:
     def slot(self, name: str) -> Any:
         return self.tracker.get_slot(name)
 
+    def fork(self) -> Conversation:
+        """The same conversation from here on, separately (a retried turn, a second browser tab)."""
+        twin = copy.copy(self)
+        twin.tracker = self.tracker.copy()
+        return twin
+
+    async def utter(self, response: str) -> None:
+        """A response action of the domain (`utter_*`), as a rule predicts it."""
+        self.tracker.update(ActionExecuted(response))
+        await self._apply([{"response": response}], [])
+
     @property
     def form_active(self) -> bool:
-        return self.tracker.active_loop_name == FORM
+        return bool(self.tracker.active_loop_name == FORM)
 
     async def message(
         self,
@@ -305,7 +317,7 @@ class Conversation:
                 dict(e) for e in await ASKS[slot]().run(dispatcher, sdk_tracker(self.tracker), self.domain)
             ]
             await self._apply(dispatcher.messages, returned)
-            return dispatcher.messages
+            return list(dispatcher.messages)
         message = {"response": f"utter_ask_{slot}"}
         await self._apply([message], [])
         return [message]

@@ -28,7 +28,10 @@ SETBACKS = {
     "utter_expiry_in_past": "expiry date in the past",
     "utter_invalid_cvc": "invalid security code",
     "utter_invalid_card_number": "invalid card number",
-    "utter_two_invalid_answers": "two unusable answers in a row",
+    "utter_form_help": "two unusable answers in a row",
+    "utter_in_flow_not_understood": "did not understand an answer",
+    "utter_subscription_not_found": "subscription named not found",
+    "utter_no_other_card_saved": "no other usable card saved",
 }
 
 
