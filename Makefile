@@ -84,7 +84,7 @@ test-rasa: model
 	$(RASA) test core --model models/current.tar.gz --stories tests/stories --out results/core \
 	  --fail-on-prediction-errors > var/rasa-test.log 2>&1 || (tail -n 60 var/rasa-test.log; exit 1)
 	.venv-rasa/bin/python tests/support/story_summary.py results/core
-	.venv-rasa/bin/python tests/support/nlu_report.py --out results/nlu 2> var/nlu-report.log
+	.venv-rasa/bin/python tests/support/nlu_report.py --out results/nlu --min-f1 0.93 --check-reproducible 2> var/nlu-report.log
 	.venv-rasa/bin/python -m pytest tests/channels tests/components tests/actions tests/live tests/e2e -q -p no:cacheprovider
 
 test-browser: model chromium
@@ -93,7 +93,7 @@ test-browser: model chromium
 bench: install .env ## figures, not pass/fail
 	.venv-svc/bin/python -m bench.billing_settle
 
-evaluate: model ## NLU quality report (held-out split)
+evaluate: model ## NLU quality report (5-fold cross-validation, per intent and language)
 	.venv-rasa/bin/python tests/support/nlu_report.py --out results/nlu 2> var/nlu-report.log
 
 clean:

@@ -24,9 +24,18 @@ _NAMED_DATE = re.compile(r"\b(" + "|".join(sorted(MONTHS, key=len, reverse=True)
 _YEAR_ONLY = re.compile(r"\b(?:year|annee|an)\b\D{0,12}?\b(20\d{2})\b")
 _MONTH_ONLY = re.compile(r"\b(?:month|mois)\b\D{0,12}?\b(0?[1-9]|1[0-2])\b(?!\s*[/\-])")
 _HOLDER = re.compile(
-    r"\b(?:card\s*holder|holder|name\s+on\s+the\s+card|name|titulaire|nom\s+du\s+titulaire|nom)"
+    r"\b(?:card\s*holder|holder|name\s+on\s+the\s+card|name|titulaire|au\s+nom\s+de|nom\s+du\s+titulaire|nom)"
     r"\s*(?:is|:|=|est|c'est|sera)?\s*(?:is\s+)?([^\W\d_][^\d_,;.!?]{1,98}[^\W\d_])",
     re.IGNORECASE,
+)
+# Words that end a name written in a longer message ("name Bob Durand exp 12/28"), or show the words
+# after "name" are not one ("the name on my other card").
+_AFTER_NAME = re.compile(
+    r"\s+\b(?:exp\w*|cvc|cvv|code|card|carte|and|et|please|svp|with|avec|for|pour|valid\w*)\b.*$",
+    re.IGNORECASE,
+)
+_NOT_A_NAME = re.compile(
+    r"^(?:on|of|in|my|the|your|sur|de|du|des|la|le|les|ma|mon|votre|is)\b", re.IGNORECASE
 )
 HOLDER_NAME = re.compile(r"^[^\W\d_][^\d_]{0,98}[^\W\d_]$")
 
@@ -67,10 +76,12 @@ def mentioned_expiry(text: str, current: str | None) -> str | None:
 def mentioned_holder(text: str) -> str | None:
     """The cardholder's name when the message says it ("name Bob Durand", "titulaire : Marie Dupont")."""
     found = _HOLDER.search(text)
-    if not found:
+    if not found or "?" in text:
         return None
-    name = " ".join(found.group(1).split())
-    return name if HOLDER_NAME.match(name) else None
+    name = " ".join(_AFTER_NAME.sub("", found.group(1)).split())
+    if _NOT_A_NAME.match(name) or not HOLDER_NAME.match(name):
+        return None
+    return name
 
 
 def _shown(month: int, year: str) -> str:

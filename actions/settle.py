@@ -61,7 +61,8 @@ PROCEDURE_INTENTS = {
 }
 _EVERYTHING = re.compile(
     r"\b(everything|all of (?:them|it)|all (?:my|our|the) (?:subscriptions|balances?)|both|"
-    r"tout|tous|toutes|les deux)\b"
+    r"tout (?:payer|regler)|(?:payer|regler) tout|tous les abonnements|toutes les factures|les deux|"
+    r"tout le solde|tous mes abonnements|tous nos abonnements)\b"
 )
 
 
@@ -133,9 +134,11 @@ def detail_mentions(tracker: Tracker, method: str | None) -> dict[str, Any]:
         value = details.mentioned_expiry(text, tracker.get_slot(date_slot))
         if value:
             found[date_slot] = value
-    if method in SAVED_BY and requested != "security_code_token" and vault.get("security_code_token"):
+    # What the channel vaulted is card data whatever the words around it ("ma carte est la 4242…,
+    # merci" reads as thanks): taken even when the NLU saw no answer in the message.
+    if method in SAVED_BY and vault.get("security_code_token"):
         found["security_code_token"] = vault["security_code_token"]
-    if method == "add_card" and requested != "card_number_token" and vault.get("card_number_token"):
+    if method == "add_card" and vault.get("card_number_token"):
         found["card_number_token"] = vault["card_number_token"]
     if method == "add_card" and requested != "card_holder":
         holder = details.mentioned_holder(text)
@@ -185,7 +188,12 @@ class ValidateSettleForm(FormValidationAction):
                 raise
             # Signed out, no billing role, too many attempts, billing down: stop here, keep the rest
             # ("Try again" resumes the procedure where it stood).
-            events = [SlotSet("settle_stop", "refused"), SlotSet("requested_slot", None)]
+            # A security code is used once: after a failed save it is asked again, never reused.
+            events = [
+                SlotSet("settle_stop", "refused"),
+                SlotSet("requested_slot", None),
+                SlotSet("security_code_token", None),
+            ]
             if isinstance(error, BillingRefused) and error.code == "billing_role_required":
                 events.append(SlotSet("no_billing_role", True))
             return events
@@ -197,6 +205,9 @@ class ValidateSettleForm(FormValidationAction):
         method = tracker.get_slot("settle_method")
         if method is None and details.vaulted(tracker).get("card_number_token"):
             method = "add_card"  # a card number given with no choice made: a new card
+            tracker.add_slots([SlotSet("settle_method", method)])
+        elif method is None and details.mentioned_expiry(details.latest_text(tracker), None):
+            method = "update_expiry"  # a date given while the choice is asked: the card on file's new one
             tracker.add_slots([SlotSet("settle_method", method)])
         elif method is None and (latest_entity(tracker, "last_four") or latest_entity(tracker, "card_brand")):
             method = "use_other_card"  # "with my Visa 1881": one of the user's own cards
@@ -574,7 +585,10 @@ class ActionSettle(BillingAction):
                 return [*end_choice(), SlotSet("subscription_id", None)]
             # Already explained; the rest is kept for "Try again".
             return [SlotSet("settle_stop", None), SlotSet("confirming", False)]
-        if tracker.get_slot("payment_confirmed") is False:
+        confirmed = tracker.get_slot("payment_confirmed")
+        if intent_of(tracker) in ("affirm", "deny"):  # the answer of this very message decides
+            confirmed = intent_of(tracker) == "affirm"
+        if confirmed is not True:
             dispatcher.utter_message(response="utter_payment_not_confirmed")
             return end_choice()
         sub_id, card_id = tracker.get_slot("subscription_id"), tracker.get_slot("payment_method_id")
@@ -587,9 +601,10 @@ class ActionSettle(BillingAction):
         try:
             paid = await client.settle(sub_id, card_id, tracker.get_slot("confirmed_amount"), key)
         except BillingUnavailable:
-            # Unknown outcome: keep the key, so saying yes again cannot charge twice.
+            # Unknown outcome: keep the key, so saying yes again cannot charge twice; the "yes" was
+            # this message's only (asked again, the question needs a new answer).
             dispatcher.utter_message(response="utter_payment_outcome_unknown")
-            return [SlotSet("confirming", True)]
+            return [SlotSet("confirming", True), SlotSet("payment_confirmed", None)]
         except BillingRefused as error:
             return self._refused(dispatcher, tracker, domain, error, language)
         card = formatting.card(paid["payment_method"])
@@ -643,7 +658,11 @@ class ActionSettle(BillingAction):
             )
         elif error.code == "amount_mismatch":
             dispatcher.utter_message(response="utter_balance_changed")
-        elif not explain_refusal(dispatcher, error):
+        elif explain_refusal(dispatcher, error):
+            if error.status == 401 or error.code == "too_many_attempts":
+                # Signed out, or paused for a while: the attempt (and its key) waits for "yes" again.
+                return [SlotSet("confirming", True), SlotSet("payment_confirmed", None)]
+        else:
             raise error
         return end_choice()
 

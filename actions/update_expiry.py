@@ -24,9 +24,9 @@ REFUSED_DETAIL = {
 
 def refusal(card: dict[str, Any]) -> str | None:
     """Why this user may not change the card on file (a response name), or None."""
-    if not card.get("id"):
+    if not card:
         return "utter_no_card_on_file"
-    if not card.get("owned_by_caller"):
+    if not card.get("owned_by_caller") or not card.get("id"):  # billing hides another admin's card id
         return "utter_not_card_owner"
     return None
 

@@ -3,7 +3,6 @@ never answered with an earlier message's (an anonymous "yes" once paid from Bob'
 
 from __future__ import annotations
 
-import pytest
 from rasa_sdk import Tracker
 
 from actions.context import user_token
@@ -52,11 +51,6 @@ async def test_an_anonymous_yes_after_signed_messages_pays_nothing(domain, token
     assert len(succeeded(billing, tokens["bob"], EXCHANGE)) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ActionSettle answers a 401 through _refused(), which returns end_choice(): the confirmed "
-    "attempt is forgotten, unlike the form's refusals ('keep the rest, Try again resumes')",
-)
 async def test_after_signing_in_yes_again_pays_the_same_attempt(domain, tokens, billing):
     bob = await bob_asked_to_confirm(tokens, domain)
     key = bob.slot("settle_key")

@@ -132,11 +132,6 @@ async def test_the_holder_given_early_is_not_asked_for(tokens, domain, billing):
     assert new["holder_name"] == "Marie Dupont"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mentioned_holder takes the words up to the next digit: 'name Bob Durand exp 12/28' "
-    "saves the holder 'Bob Durand exp'",
-)
 async def test_the_holder_and_the_date_in_one_message(tokens, domain, billing):
     bob = await bob_asked_for_a_number(tokens, domain)
     await bob.say("•••• 4242", vault=vaulted(billing, tokens["bob"], number=VISA))

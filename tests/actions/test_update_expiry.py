@@ -37,10 +37,7 @@ async def alice_asked_for_the_date(tokens, domain, language: str = "en") -> Conv
         pytest.param(
             # What billing shows of another admin's card: no id, no expiry.
             {"brand": "mastercard", "last4": "4444", "owned_by_caller": False},
-            "utter_not_card_owner",
-            marks=pytest.mark.xfail(
-                strict=True, reason="a card without `id` (another admin's) is taken for no card on file"
-            ),
+            "utter_not_card_owner"
         ),
     ],
 )
@@ -164,11 +161,6 @@ async def test_a_code_billing_refuses_is_the_only_answer_asked_again(tokens, dom
     assert turn.responses == ["utter_expiry_updated", "utter_confirm_payment"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="billing down while saving: the raw '•••' stays in security_code_token and 'try again' "
-    "validates it as a code: utter_invalid_cvc is said to a user whose code was fine",
-)
 async def test_try_again_after_billing_was_down_does_not_call_the_code_invalid(
     tokens, domain, billing, monkeypatch
 ):
