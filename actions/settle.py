@@ -298,9 +298,15 @@ class ValidateSettleForm(FormValidationAction):
         chosen = subscriptions.match(subs, named) if named else None
         if named and chosen is None:
             # Paid meanwhile (a stale button) or unknown: say so, never settle another one silently.
-            dispatcher.utter_message(response="utter_subscription_not_found", name=named[:60])
             put("subscription", None)
             put("subscription_id", current)
+            if current:
+                dispatcher.utter_message(response="utter_subscription_not_found", name=named[:100])
+            else:  # the list comes with the answer; the question does not list it again
+                subscriptions.list_choices(
+                    dispatcher, subs, language, response="utter_subscription_unknown", name=named[:100]
+                )
+                put("subscriptions_listed", True)
         elif chosen:
             if current and chosen["id"] != current:
                 dispatcher.utter_message(response="utter_updated", value=chosen["product"])
@@ -504,6 +510,8 @@ class ActionAskSubscriptionId(BillingAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        if tracker.get_slot("subscriptions_listed"):
+            return [SlotSet("subscriptions_listed", None)]  # listed with this turn's answer already
         subs = await billing(tracker).past_due_subscriptions()
         if not subs:
             dispatcher.utter_message(response="utter_no_past_due")
