@@ -85,7 +85,8 @@ test-rasa: model
 	  --fail-on-prediction-errors > var/rasa-test.log 2>&1 || (tail -n 60 var/rasa-test.log; exit 1)
 	.venv-rasa/bin/python tests/support/story_summary.py results/core
 	.venv-rasa/bin/python tests/support/nlu_report.py --out results/nlu --min-f1 0.93 --check-reproducible 2> var/nlu-report.log
-	.venv-rasa/bin/python -m pytest tests/channels tests/components tests/actions tests/live tests/e2e -q -p no:cacheprovider
+	@# The fuzzer runs 150 seeded walks here (about 4 s a walk on this machine); FUZZ_CONVERSATIONS=500 for all.
+	FUZZ_CONVERSATIONS=$${FUZZ_CONVERSATIONS:-150} .venv-rasa/bin/python -m pytest tests/channels tests/components tests/actions tests/live tests/e2e -q -p no:cacheprovider
 
 test-browser: model chromium
 	.venv-svc/bin/python -m pytest tests/smoke tests/browser -q -p no:cacheprovider
