@@ -30,6 +30,12 @@ def billing(tracker: Tracker) -> BillingClient:
     return BillingClient(user_token(tracker))
 
 
+def latest_user_index(tracker: Tracker) -> int:
+    """Where the newest user message is in `tracker.events` (its length when there is none)."""
+    events = tracker.events
+    return max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
+
+
 def latest_metadata(tracker: Tracker) -> dict[str, Any]:
     """Metadata of the newest user message (Rasa does not copy it into `latest_message`)."""
     for event in reversed(tracker.events):
@@ -79,6 +85,7 @@ __all__ = [
     "label",
     "language_of",
     "latest_metadata",
+    "latest_user_index",
     "user_token",
 ]
 

@@ -7,7 +7,6 @@ of an earlier answer ("oops, the year is 2031") while another question is pendin
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -16,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import clock
 from actions.context import latest_metadata
 from actions.expiry_parser import MONTHS, ExpiryError, parse_expiry
+from actions.language import plain
 
 MAX_INVALID = 2
 # A date written with its separator (a bare "12 27" is left to the question that asks for a date).
@@ -40,11 +40,6 @@ _NOT_A_NAME = re.compile(
 HOLDER_NAME = re.compile(r"^[^\W\d_][^\d_]{0,98}[^\W\d_]$")
 
 
-def _plain(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in folded if not unicodedata.combining(c))
-
-
 def vaulted(tracker: Tracker) -> dict[str, Any]:
     """What the input channel vaulted from the latest message (tokens, brand, last four, error)."""
     return dict(latest_metadata(tracker).get("vault") or {})
@@ -58,15 +53,15 @@ def latest_text(tracker: Tracker) -> str:
 def mentioned_expiry(text: str, current: str | None) -> str | None:
     """An expiry written somewhere in `text` ("exp 08/31", "décembre 2027"), or a correction of one
     part of `current` ("the year is 2031", "le mois est 04"): the new value as MM/YYYY, else None."""
-    plain = _plain(text)
-    found = _DATE.search(plain)
+    plain_text = plain(text)
+    found = _DATE.search(plain_text)
     if found:
         return _shown(int(found.group(1)), found.group(2))
-    for named in _NAMED_DATE.finditer(plain):
+    for named in _NAMED_DATE.finditer(plain_text):
         return _shown(MONTHS[named.group(1)], named.group(2))
     if current:
         month, year = split_expiry(current)
-        year_only, month_only = _YEAR_ONLY.search(plain), _MONTH_ONLY.search(plain)
+        year_only, month_only = _YEAR_ONLY.search(plain_text), _MONTH_ONLY.search(plain_text)
         if year_only or month_only:
             new_month = int(month_only.group(1)) if month_only else month
             return _shown(new_month, year_only.group(1) if year_only else str(year))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
+
+from actions.language import plain
 
 MONTHS = {
     "jan": 1,
@@ -70,28 +71,23 @@ class ExpiryError(ValueError):
         self.details = details
 
 
-def _plain(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in folded if not unicodedata.combining(c))
-
-
 def _year(raw: str) -> int:
     return 2000 + int(raw) if len(raw) == 2 else int(raw)
 
 
 def parse_expiry(text: str) -> Expiry:
     """The month and four-digit year in `text`, or `ExpiryError`."""
-    plain = _plain(text)
-    vague = VAGUE.search(plain)
+    plain_text = plain(text)
+    vague = VAGUE.search(plain_text)
     if vague:
         raise ExpiryError("ambiguous", year=_year(vague.group(2)))
-    numeric = NUMERIC.search(plain)
+    numeric = NUMERIC.search(plain_text)
     if numeric:
         month = int(numeric.group(1))
         if not 1 <= month <= 12:
             raise ExpiryError("bad_month", month=numeric.group(1))
         return Expiry(month, _year(numeric.group(2)))
-    for match in NAMED.finditer(plain):
+    for match in NAMED.finditer(plain_text):
         named_month = MONTHS.get(match.group(1))
         if named_month:
             return Expiry(named_month, _year(match.group(2)))

@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import label, language_of, latest_metadata
+from actions.context import label, language_of, latest_metadata, latest_user_index
 from actions.handoff import request_handoff
 from actions.settle import ask_again
 
@@ -46,10 +46,9 @@ def previous_turn_not_understood(tracker: Tracker) -> bool:
 
 def acted_this_turn(tracker: Tracker) -> bool:
     """Did an action other than a fallback already run for the latest user message?"""
-    last_user = max((i for i, e in enumerate(tracker.events) if e.get("event") == "user"), default=-1)
     return any(
         e.get("event") == "action" and e.get("name") not in (*FALLBACK_ACTIONS, "action_listen", None)
-        for e in tracker.events[last_user + 1 :]
+        for e in tracker.events[latest_user_index(tracker) + 1 :]
     )
 
 

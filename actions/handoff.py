@@ -22,8 +22,8 @@ from rasa_sdk.events import (
 )
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import language_of, user_token
-from actions.settle import METHODS, SAVED_BY, forget_flow
+from actions.context import language_of, latest_user_index, user_token
+from actions.settle import METHODS, SAVED_BY, forget_flow, repeat_confirmation
 
 WEB_URL = os.environ.get("WEB_URL", "http://127.0.0.1:8080")
 FORMS = ("settle_form",)
@@ -37,9 +37,7 @@ METHOD_DETAIL = {
 
 def form_in_progress(tracker: Tracker) -> str | None:
     """The form that was active before the latest user message (a request for a person stops it)."""
-    events = tracker.events
-    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
-    for event in reversed(events[:last_user]):
+    for event in reversed(tracker.events[: latest_user_index(tracker)]):
         if event.get("event") == "active_loop":
             name = event.get("name")
             return str(name) if name in FORMS else None
@@ -141,7 +139,8 @@ class ActionHandoffReturned(Action):
                 dispatcher.utter_message(response="utter_handoff_nothing_pending")
                 return events
             dispatcher.utter_message(response="utter_handoff_take_payment", **back)
-            return [*events, *await _list_past_due(dispatcher, tracker)]
+            dispatcher.utter_message(response="utter_handoff_continue")
+            return events
         response = {"timeout": "utter_handoff_timeout", "cancelled": "utter_handoff_cancelled"}
         dispatcher.utter_message(response=response.get(mode, "utter_handoff_back"), **back)
         return await self._resume(dispatcher, tracker, domain)
@@ -163,25 +162,13 @@ class ActionHandoffReturned(Action):
         )
         if pending_detail:
             return [SlotSet("handoff_form", None), FollowupAction(str(form))]
-        if tracker.get_slot("confirming") and tracker.get_slot("settle_key"):
-            dispatcher.utter_message(
-                response="utter_confirm_payment",
-                product=tracker.get_slot("subscription"),
-                card=tracker.get_slot("payment_card_label"),
-                amount=tracker.get_slot("payment_amount_label"),
-            )
+        if repeat_confirmation(dispatcher, tracker):
             return [SlotSet("handoff_form", None)]
         if tracker.get_slot("subscription_id") or form in FORMS:
-            return [SlotSet("handoff_form", None), *await _list_past_due(dispatcher, tracker)]
+            dispatcher.utter_message(response="utter_handoff_continue")
+            return [SlotSet("handoff_form", None)]
         dispatcher.utter_message(response="utter_handoff_nothing_pending")
         return []
-
-
-async def _list_past_due(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-    """An agent's hand-back carries no user token (none is stored), so billing cannot be asked from
-    this turn: one tap on "Show my past-due subscriptions" resumes the procedure with its own token."""
-    dispatcher.utter_message(response="utter_handoff_continue")
-    return []
 
 
 class ActionRestart(Action):

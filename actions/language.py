@@ -32,7 +32,8 @@ retry add change update use instead actually make bye goodbye who are nothing
 _WORD = re.compile(r"[a-z]+")
 
 
-def _plain(text: str) -> str:
+def plain(text: str) -> str:
+    """Lower case, without accents: what the readers of typed text compare."""
     folded = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in folded if not unicodedata.combining(c))
 
@@ -41,7 +42,7 @@ def detect_language(text: str) -> str | None:
     """'fr' or 'en' when the text clearly leans one way, else None (keep the current language)."""
     if not text or text.startswith("/"):
         return None
-    words = _WORD.findall(_plain(text).replace("'", " "))
+    words = _WORD.findall(plain(text).replace("'", " "))
     french = sum(w in FRENCH for w in words) + 2 * len(re.findall(r"[éèêàçùûôî]", text.lower()))
     english = sum(w in ENGLISH for w in words)
     if french > english:

@@ -12,7 +12,6 @@ which answer it and run the form again: the pending question is then asked again
 from __future__ import annotations
 
 import re
-import unicodedata
 import uuid
 from typing import Any
 
@@ -31,7 +30,9 @@ from actions.context import (
     explain_refusal,
     label,
     language_of,
+    latest_user_index,
 )
+from actions.language import plain
 
 PAYMENT_FAILURES_BEFORE_HANDOFF = 3
 METHODS: dict[str, tuple[str, ...]] = {
@@ -64,11 +65,6 @@ _EVERYTHING = re.compile(
     r"tout (?:payer|regler)|(?:payer|regler) tout|tous les abonnements|toutes les factures|les deux|"
     r"tout le solde|tous mes abonnements|tous nos abonnements)\b"
 )
-
-
-def _plain(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in folded if not unicodedata.combining(c))
 
 
 def end_attempt() -> list[EventType]:
@@ -104,13 +100,11 @@ def forget_flow() -> list[EventType]:
 def slots_before_latest_message(tracker: Tracker) -> dict[str, Any]:
     """Slot values as they were when the user sent the latest message."""
     values: dict[str, Any] = {}
-    events = tracker.events
-    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
-    for event in events[:last_user]:
+    for event in tracker.events[: latest_user_index(tracker)]:
         if event.get("event") == "slot":
             values[event["name"]] = event.get("value")
-        elif event.get("event") in ("restart", "session_started"):
-            values = {} if event.get("event") == "restart" else values
+        elif event.get("event") == "restart":
+            values = {}
     return values
 
 
@@ -259,11 +253,11 @@ class ValidateSettleForm(FormValidationAction):
         if tracker.get_slot("settle_stop"):
             return changes
         sub_id = tracker.get_slot("subscription_id")
-        if sub_id != before.get("subscription_id") and before.get("subscription_id"):
-            self._forget_path(tracker, put, set_now, keep_method=True)
-        method = tracker.get_slot("settle_method")
-        if method and method != before.get("settle_method") and before.get("settle_method"):
-            self._forget_path(tracker, put, set_now, keep_method=True)
+        if any(
+            before.get(slot) and tracker.get_slot(slot) and tracker.get_slot(slot) != before[slot]
+            for slot in ("subscription_id", "settle_method")
+        ):
+            self._forget_path(tracker, put, set_now)
         await self._added_card(dispatcher, tracker, client, put)
         method = tracker.get_slot("settle_method")
         key = f"{sub_id}:{method}"
@@ -274,10 +268,13 @@ class ValidateSettleForm(FormValidationAction):
             await self._named_card(dispatcher, tracker, client, put)
         if method in SAVED_BY and tracker.get_slot("method_checked"):
             await self._save(dispatcher, tracker, domain, client, str(method), put)
-        for slot in ("subscription_id", "settle_method", "payment_method_id"):
-            if tracker.get_slot(slot) != before.get(slot) and tracker.get_slot("confirming"):
-                for event in end_attempt():  # the confirmation shown no longer holds
-                    put(event["name"], event["value"])
+        moved = any(
+            tracker.get_slot(slot) != before.get(slot)
+            for slot in ("subscription_id", "settle_method", "payment_method_id")
+        )
+        if moved and tracker.get_slot("confirming"):
+            for event in end_attempt():  # the confirmation shown no longer holds
+                put(event["name"], event["value"])
         if not changes and intent in PROCEDURE_INTENTS:
             put("subscription_id", sub_id)  # nothing new: the pending question again
         return changes
@@ -316,7 +313,7 @@ class ValidateSettleForm(FormValidationAction):
             put("subscription_id", subs[0]["id"])
             put("subscription", subs[0]["product"])
         else:
-            if _EVERYTHING.search(_plain(details.latest_text(tracker))):
+            if _EVERYTHING.search(plain(details.latest_text(tracker))):
                 total = sum(float(s["outstanding"]["amount"]) for s in subs)
                 dispatcher.utter_message(
                     response="utter_one_at_a_time",
@@ -326,14 +323,12 @@ class ValidateSettleForm(FormValidationAction):
             put("subscription_id", None)
 
     @staticmethod
-    def _forget_path(tracker: Tracker, put: Any, set_now: set[str], keep_method: bool) -> None:
+    def _forget_path(tracker: Tracker, put: Any, set_now: set[str]) -> None:
         """Another subscription or another choice: the details given for the old one no longer apply
         (except those given in this very message)."""
         for slot in (*DETAILS, "payment_method_id", "new_card_label", "method_checked"):
             if slot not in set_now and tracker.get_slot(slot) is not None:
                 put(slot, None)
-        if not keep_method:
-            put("settle_method", None)
 
     async def _check_method(
         self,
@@ -503,6 +498,20 @@ async def ask_confirmation(
     ]
 
 
+def repeat_confirmation(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """Ask the pending confirmation again, as it was shown (no billing call, the same attempt);
+    False when none is pending."""
+    if not (tracker.get_slot("confirming") and tracker.get_slot("settle_key")):
+        return False
+    dispatcher.utter_message(
+        response="utter_confirm_payment",
+        product=tracker.get_slot("subscription"),
+        card=tracker.get_slot("payment_card_label"),
+        amount=tracker.get_slot("payment_amount_label"),
+    )
+    return True
+
+
 class ActionAskSubscriptionId(BillingAction):
     def name(self) -> str:
         return "action_ask_subscription_id"
@@ -562,13 +571,7 @@ class ActionAskPaymentConfirmed(BillingAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        if tracker.get_slot("confirming") and tracker.get_slot("settle_key"):
-            dispatcher.utter_message(
-                response="utter_confirm_payment",
-                product=tracker.get_slot("subscription"),
-                card=tracker.get_slot("payment_card_label"),
-                amount=tracker.get_slot("payment_amount_label"),
-            )
+        if repeat_confirmation(dispatcher, tracker):
             return []
         return await ask_confirmation(
             dispatcher,

@@ -19,13 +19,9 @@ from tests.support.stack import (
     ROOT,
     TEST_SECRET,
     DemoDataReset,
-    action_server,
-    billing_service,
-    free_port,
+    live_stack,
     mint_token,
-    rasa_server,
     read_env_file,
-    web_service,
 )
 
 MODEL = Path(os.environ.get("RASA_MODEL", ROOT / "models" / "current.tar.gz"))
@@ -137,17 +133,11 @@ def own_stack(workdir: Path, model: Path = MODEL) -> Iterator[HttpTransport]:
     """Billing, actions, Rasa and web on throwaway stores under `workdir`, as tests/live starts them."""
     if not model.exists():
         raise TransportError(f"no trained model at {model}: run `make model` first")
-    web_port = free_port()
-    web_url = f"http://127.0.0.1:{web_port}"
     with ExitStack() as started:
-        billing, database_url = started.enter_context(billing_service(workdir))
-        actions = started.enter_context(action_server(workdir, billing.url, web_url=web_url))
-        rasa = started.enter_context(rasa_server(workdir, model, actions.url, billing.url))
-        started.enter_context(
-            web_service(
-                workdir, web_port, billing.url, rasa.url, AGENT_PASSWORD, HANDOFF_TIMEOUT_SECONDS="600"
-            )
+        stack = started.enter_context(
+            live_stack(workdir, model, AGENT_PASSWORD, HANDOFF_TIMEOUT_SECONDS="600")
         )
+        database_url, rasa, billing = stack["database_url"], stack["rasa"], stack["billing"]
         reset = DemoDataReset(database_url)
         started.callback(reset.close)
         transport = HttpTransport(

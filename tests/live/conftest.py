@@ -17,12 +17,8 @@ from tests.support.stack import (
     ROOT,
     TEST_SECRET,
     DemoDataReset,
-    action_server,
-    billing_service,
-    free_port,
+    live_stack,
     mint_token,
-    rasa_server,
-    web_service,
 )
 
 MODEL = Path(os.environ.get("RASA_MODEL", ROOT / "models" / "current.tar.gz"))
@@ -34,17 +30,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run `make test` (it trains the model first)")
     workdir = tmp_path_factory.mktemp("stack")
-    web_port = free_port()
-    web_url = f"http://127.0.0.1:{web_port}"
-    with (
-        billing_service(workdir) as (billing, database_url),
-        action_server(workdir, billing.url, web_url=web_url) as actions,
-        rasa_server(workdir, MODEL, actions.url, billing.url) as rasa,
-        web_service(
-            workdir, web_port, billing.url, rasa.url, AGENT_PASSWORD, HANDOFF_TIMEOUT_SECONDS="600"
-        ) as web,
-    ):
-        yield {"billing": billing, "actions": actions, "rasa": rasa, "web": web, "database_url": database_url}
+    with live_stack(workdir, MODEL, AGENT_PASSWORD, HANDOFF_TIMEOUT_SECONDS="600") as started:
+        yield started
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -209,6 +210,21 @@ def web_service(
         yield service
     finally:
         service.stop()
+
+
+@contextmanager
+def live_stack(workdir: Path, model: Path, agent_password: str, **web_env: str) -> Iterator[dict[str, Any]]:
+    """Billing, actions, Rasa and web on throwaway stores under `workdir`, each from its Procfile line:
+    {"billing", "actions", "rasa", "web": Service, "database_url": billing's database}."""
+    web_port = free_port()
+    web_url = f"http://127.0.0.1:{web_port}"
+    with (
+        billing_service(workdir) as (billing, database_url),
+        action_server(workdir, billing.url, web_url=web_url) as actions,
+        rasa_server(workdir, model, actions.url, billing.url) as rasa,
+        web_service(workdir, web_port, billing.url, rasa.url, agent_password, **web_env) as web,
+    ):
+        yield {"billing": billing, "actions": actions, "rasa": rasa, "web": web, "database_url": database_url}
 
 
 RESET_LOOP = """
