@@ -22,6 +22,8 @@ def summarize(dispatcher: CollectingDispatcher, sub: dict[str, Any], language: s
         dispatcher.utter_message(response="utter_summary_paid", product=sub["product"])
         return
     reason = sub.get("past_due_reason") if sub.get("past_due_reason") in REASONS else "card_declined"
+    if reason == "card_expired" and sub["payment_method"] and not sub["payment_method"].get("expired"):
+        reason = "card_renewed"  # its new date is saved: "has expired" would no longer be true
     dispatcher.utter_message(
         response=f"utter_summary_{reason}", product=sub["product"], amount=amount, card=card
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from actions import update_expiry
+from actions.settle import ActionExplainBalance
 from tests.actions.demo import ALICE_VISA, STANDARD, named, subscription, succeeded
 from tests.support.trackers import Conversation, responses, vaulted
 
@@ -71,6 +72,16 @@ async def test_the_date_and_the_code_in_one_message(tokens, domain, billing):
     turn = await alice.say("12/27, code •••", vault=vaulted(billing, tokens["alice"], cvc="123"))
     assert turn.responses == ["utter_expiry_updated", "utter_confirm_payment"]
     assert card_on_file(billing, tokens["alice"]) == (12, 2027)
+
+
+async def test_once_the_new_date_is_saved_the_card_is_no_longer_said_to_be_expired(tokens, domain, billing):
+    alice = await alice_asked_for_the_date(tokens, domain)
+    messages, _ = await alice.run(ActionExplainBalance())
+    assert responses(messages) == ["utter_summary_card_expired"]
+    await alice.say("12/27, code •••", vault=vaulted(billing, tokens["alice"], cvc="123"))
+    messages, _ = await alice.run(ActionExplainBalance())  # "why is it late?" at the confirmation
+    assert responses(messages) == ["utter_summary_card_renewed"]
+    assert messages[0]["card"] == "Visa •••• 4242 (12/2027)"
 
 
 async def test_the_choice_the_date_and_the_code_in_one_message(tokens, domain, billing):
