@@ -22,8 +22,10 @@ def summarize(dispatcher: CollectingDispatcher, sub: dict[str, Any], language: s
         dispatcher.utter_message(response="utter_summary_paid", product=sub["product"])
         return
     reason = sub.get("past_due_reason") if sub.get("past_due_reason") in REASONS else "card_declined"
-    if reason == "card_expired" and sub["payment_method"] and not sub["payment_method"].get("expired"):
-        reason = "card_renewed"  # its new date is saved: "has expired" would no longer be true
+    if reason == "card_expired" and (sub["payment_method"] or {}).get("expired") is False:
+        # Its new date is saved: "has expired" would no longer be true. A card another admin added
+        # shows no date (nor `expired`) to this user: it stays "has expired".
+        reason = "card_renewed"
     dispatcher.utter_message(
         response=f"utter_summary_{reason}", product=sub["product"], amount=amount, card=card
     )

@@ -84,6 +84,14 @@ async def test_once_the_new_date_is_saved_the_card_is_no_longer_said_to_be_expir
     assert messages[0]["card"] == "Visa •••• 4242 (12/2027)"
 
 
+async def test_a_card_another_admin_added_is_still_said_to_be_expired(tokens, domain):
+    """Bob sees Alice's card without its date: that is no reason to say it has a new one."""
+    bob = Conversation(tokens["bob"], domain)
+    await bob.say("pay Business Standard", "settle_balance", named("Business Standard"))
+    messages, _ = await bob.run(ActionExplainBalance())
+    assert responses(messages) == ["utter_summary_card_expired"]
+
+
 async def test_the_choice_the_date_and_the_code_in_one_message(tokens, domain, billing):
     alice = Conversation(tokens["alice"], domain)
     await alice.say("pay", "settle_balance", named("Standard"))
