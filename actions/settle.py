@@ -720,7 +720,9 @@ class ActionExplainBalance(BillingAction):
         else:
             subs = await client.past_due_subscriptions()
             if not subs:
+                # Nothing is past due: offering to settle "it" would contradict the answer.
                 dispatcher.utter_message(response="utter_no_past_due")
+                return []
             for sub in subs:
                 subscriptions.summarize(dispatcher, sub, language)
         if not tracker.active_loop.get("name"):

@@ -498,6 +498,15 @@ async def test_how_much_again_during_the_procedure(tokens, domain):
     assert events == []
 
 
+async def test_why_past_due_with_nothing_due_offers_nothing_to_settle(tokens, domain, billing):
+    """Seen by the fuzzer: "nothing to pay", then "Shall I help you settle it?"."""
+    paid_elsewhere(billing, tokens["dave"], BASIC, "pm_dave_visa_1881")
+    dave = Conversation(tokens["dave"], domain, language="fr")
+    await dave.message("pourquoi est-ce en retard ?", "ask_why_past_due")
+    messages, _ = await dave.run(ActionExplainBalance())
+    assert responses(messages) == ["utter_no_past_due"]
+
+
 async def test_why_past_due_outside_the_procedure_explains_each_and_offers_to_settle(tokens, domain):
     alice = Conversation(tokens["alice"], domain)
     await alice.message("why is it past due?", "ask_why_past_due")
