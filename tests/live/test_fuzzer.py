@@ -16,6 +16,7 @@ import os
 import random
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +37,8 @@ SUBSCRIPTIONS = {
     "carol@contoso.com": [],
 }
 TEST_NUMBERS = ["4242 4242 4242 4242", "5555 5555 5555 4444", "4000 0000 0000 0002", "4000 0000 0000 9995"]
-RAW_NUMBER = re.compile(r"\d(?:[ -]?\d){12,18}")
+# A card number stands alone: digits glued to a word or a dash are a reference (RCPT-20261202-4731185B).
+RAW_NUMBER = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
 # How a turn may end and still leave the user a way forward, besides buttons.
 FORWARD = re.compile(
     r"\?|please (type|give|enter)|saisissez|indiquez|tapez|touchez|tap |pick|choisissez|try again|"
@@ -198,25 +200,63 @@ def tokens_for_fuzz(stack: dict[str, Any]) -> dict[str, str]:
     return {user: mint_token(stack["database_url"], user) for user in USERS}
 
 
+# Walks whose users share no billing state run side by side: Contoso's billing admins (Alice, Bob)
+# pay the same subscriptions, Dave is Fabrikam's, Carol has no billing role and changes nothing.
+SHARES_BILLING = {
+    "alice@contoso.com": "contoso",
+    "bob@contoso.com": "contoso",
+    "dave@fabrikam.com": "fabrikam",
+    "carol@contoso.com": "no role",
+}
+
+
+def planned_walks(count: int, seed: int) -> list[Walk]:
+    rng = random.Random(seed)
+    walks = []
+    for index in range(count):
+        user = rng.choice(USERS)
+        walks.append(Walk(seed=seed + index, user=user, language=rng.choice(["en", "fr"])))
+    return walks
+
+
+def batches(walks: list[Walk]) -> list[list[Walk]]:
+    """Consecutive walks, grouped so that no two in a group touch the same billing state."""
+    groups: list[list[Walk]] = []
+    for walk in walks:
+        if groups and all(SHARES_BILLING[w.user] != SHARES_BILLING[walk.user] for w in groups[-1]):
+            groups[-1].append(walk)
+        else:
+            groups.append([walk])
+    return groups
+
+
+def test_walks_in_one_batch_never_share_billing_state() -> None:
+    for group in batches(planned_walks(200, SEED)):
+        tenants = [SHARES_BILLING[w.user] for w in group]
+        assert len(tenants) == len(set(tenants))
+
+
+def run_walk(stack: dict[str, Any], tokens: dict[str, str], walk: Walk) -> Walk:
+    token = tokens[walk.user]
+    before = charges(stack, token, walk.user)
+    play(stack, token, walk, random.Random(walk.seed))
+    taken = charges(stack, token, walk.user) - before
+    if taken > walk.confirmations:
+        walk.violations.append(f"seed {walk.seed}: {taken} charges, {walk.confirmations} confirmations")
+    return walk
+
+
 def test_seeded_random_conversations_keep_every_invariant(stack, demo_reset, tokens_for_fuzz) -> None:
-    rng = random.Random(SEED)
     violations: list[str] = []
     walks = 0
-    for index in range(CONVERSATIONS):
-        demo_reset()
-        user = rng.choice(USERS)
-        walk = Walk(seed=SEED + index, user=user, language=rng.choice(["en", "fr"]))
-        walk_rng = random.Random(walk.seed)
-        token = tokens_for_fuzz[user]
-        before = charges(stack, token, user)
-        play(stack, token, walk, walk_rng)
-        taken = charges(stack, token, user) - before
-        if taken > walk.confirmations:
-            walk.violations.append(f"seed {walk.seed}: {taken} charges, {walk.confirmations} confirmations")
-        if walk.violations:
-            violations += walk.violations
-            violations.append("\n".join(walk.transcript))
-        walks += 1
+    with ThreadPoolExecutor(max_workers=len(set(SHARES_BILLING.values()))) as pool:
+        for group in batches(planned_walks(CONVERSATIONS, SEED)):
+            demo_reset()  # every walk starts from the demo data
+            for walk in pool.map(lambda w: run_walk(stack, tokens_for_fuzz, w), group):
+                if walk.violations:
+                    violations += walk.violations
+                    violations.append("\n".join(walk.transcript))
+                walks += 1
     found = sum(1 for v in violations if v.startswith("seed"))
     print(f"\nfuzzer: {walks} seeded conversations (seed {SEED}), {found} invariant violations")
     assert not violations, "\n".join(violations[:40])
