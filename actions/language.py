@@ -52,6 +52,49 @@ def detect_language(text: str) -> str | None:
     return None
 
 
+# Which language a "switch language" request names. The NLU only says that the message asks for
+# another language (one intent, `switch_language`); the target is read here, deterministically.
+_NAMES = {
+    "en": re.compile(r"^(english|englsh|inglish|eng|anglais|anglai|angalis|anglaise|inglés|ingles|en)$"),
+    "fr": re.compile(
+        r"^(french|frnech|frensh|francais|franca|francaise|fr|francophone|quebecois|frances|francés)$"
+    ),
+}
+# A named language that is refused or hard for the user: "not French", "I don't speak English well",
+# "je ne comprends pas bien le français", "my english isn't great".
+_REFUSED_BEFORE = re.compile(
+    r"\b(not|no|don ?t|dont|can ?t|cant|cannot|pas|ne|rien|sans|plus)\b[^,.;!?]*$"
+)
+_REFUSED_AFTER = re.compile(r"^\W*(isn ?t|is not|n ?est pas|is bad|is poor|pas)\b")
+
+
+def wanted_language(text: str, current: str | None) -> str:
+    """The language a switch request asks for: the last language it names and does not refuse; else
+    the other one than a refused one; else the other one than the current language."""
+    folded = plain(text).replace("'", " ").replace("’", " ")
+    words = list(re.finditer(r"[a-z]+", folded))
+    wanted: str | None = None
+    refused: str | None = None
+    for index, match in enumerate(words):
+        word = match.group()
+        if word == "en" and index + 1 < len(words):
+            continue  # the French preposition ("en anglais"), not the code
+        for code, names in _NAMES.items():
+            if not names.match(word):
+                continue
+            before = folded[max(0, match.start() - 40) : match.start()]
+            after = folded[match.end() : match.end() + 20]
+            if _REFUSED_BEFORE.search(before) or _REFUSED_AFTER.search(after):
+                refused = code
+            else:
+                wanted = code
+    if wanted:
+        return wanted
+    if refused:
+        return "fr" if refused == "en" else "en"
+    return "en" if current == "fr" else "fr"
+
+
 def language_of(tracker: Tracker) -> str:
     return str(tracker.get_slot("language") or "en")
 
@@ -70,10 +113,9 @@ class ActionDetectLanguage(Action):
         if intent not in ("nlu_fallback", "inform") and tracker.get_slot("fallback_streak"):
             # Understood (a bare answer may still be out of context): the streak is broken.
             events.append(SlotSet("fallback_streak", False))
-        if intent == "switch_to_english":
-            wanted: str | None = "en"
-        elif intent == "switch_to_french":
-            wanted = "fr"
+        wanted: str | None
+        if intent == "switch_language":
+            wanted = wanted_language(tracker.latest_message.get("text") or "", tracker.get_slot("language"))
         else:
             wanted = detect_language(tracker.latest_message.get("text") or "")
         if wanted and wanted != tracker.get_slot("language"):
