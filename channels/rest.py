@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import unicodedata
 from collections.abc import Awaitable, Callable
 from typing import Any, Optional
 
@@ -29,10 +30,16 @@ LONGEST_MESSAGE = 1000  # what NLU reads well
 LONGEST_FOR_AGENT = 4000  # what a support agent reads during a handoff (the widget allows 2000)
 
 
+def wordless(text: str) -> bool:
+    """No letter and no digit ("?", "...", emoji): nothing NLU could read. The widget's masked card
+    digits (•) are card data, not punctuation."""
+    return not any(unicodedata.category(c)[0] in "LN" or c == "•" for c in text)
+
+
 def triage(text: str, paused: bool = False) -> str:
     """Messages NLU cannot read well become explicit intents, so the answer says what was wrong.
-    While the conversation is paused for a support agent, a long message goes through to them."""
-    if not text.strip():
+    While the conversation is paused for a support agent, a long message or an emoji goes through to them."""
+    if not text.strip() or (wordless(text) and not paused):
         return "/empty_message"
     if len(text) > LONGEST_MESSAGE and not (paused and len(text) <= LONGEST_FOR_AGENT):
         return "/message_too_long"
@@ -40,8 +47,9 @@ def triage(text: str, paused: bool = False) -> str:
 
 
 async def triage_for(text: str, agent: Any, sender_id: str) -> str:
-    """`triage`, reading the tracker only for a long message (is an agent reading it?)."""
-    paused = len(text) > LONGEST_MESSAGE and await conversation_paused(agent, sender_id)
+    """`triage`, reading the tracker only when the answer depends on it (is an agent reading it?)."""
+    depends = text.strip() and (len(text) > LONGEST_MESSAGE or wordless(text))
+    paused = bool(depends) and await conversation_paused(agent, sender_id)
     return triage(text, paused)
 
 

@@ -309,6 +309,14 @@ def test_the_last_four_after_a_named_code_are_not_taken_for_the_code():
     ("a" * 1001, "/message_too_long"),
     ("4242 4242 4242 4242 " * 60, "/message_too_long"),
     ("hello", "hello"),
+    ("?!", "/empty_message"),
+    ("🙂🙂", "/empty_message"),
+    ("🤷\u200d♀️", "/empty_message"),
+    ("R2D2", "R2D2"),
+    ("42", "42"),
+    ("•••• 4242", "•••• 4242"),
+    ("••••", "••••"),
+    ("é", "é"),
 ])
 def test_messages_nlu_cannot_read_become_explicit_intents(text, sent):
     assert triage(text) == sent
@@ -319,6 +327,8 @@ def test_messages_nlu_cannot_read_become_explicit_intents(text, sent):
     ("b" * 4000, "b" * 4000),
     ("c" * 4001, "/message_too_long"),
     ("", "/empty_message"),
+    ("👍", "👍"),
+    ("?", "?"),
 ])
-def test_a_long_message_reaches_the_agent_during_a_handoff(text, sent):
+def test_a_long_message_or_an_emoji_reaches_the_agent_during_a_handoff(text, sent):
     assert triage(text, paused=True) == sent
