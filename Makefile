@@ -10,7 +10,7 @@ export RASA_TELEMETRY_ENABLED := false
 # The processes' settings: the embedded defaults, then the local secrets (later files win).
 ENV_FILES ?= defaults.env,.env
 
-.PHONY: run test install audit lint typecheck test-billing test-rasa test-browser chromium model evaluate bench clean
+.PHONY: run test install audit lint typecheck test-billing test-rasa test-browser chromium model evaluate seeds bench clean
 
 run: install .env model ## start every process on the embedded defaults
 	@echo "portal and chat widget: http://localhost:8080   (sign in as a demo user)"
@@ -84,19 +84,34 @@ test-rasa: model
 	$(RASA) test core --model models/current.tar.gz --stories tests/stories --out results/core \
 	  --fail-on-prediction-errors > var/rasa-test.log 2>&1 || (tail -n 60 var/rasa-test.log; exit 1)
 	.venv-rasa/bin/python tests/support/story_summary.py results/core
-	@# The gate is the macro F1 reached (en 0.926, fr 0.931 on 5 folds): the issue's 0.93 is still open.
-	.venv-rasa/bin/python tests/support/nlu_report.py --out results/nlu --min-f1 0.92 --check-reproducible 2> var/nlu-report.log
+	@# Two trainings from the same inputs predict the same (10 epochs: agreeing depends on the seeds, not on
+	@# the length). The 5-fold F1 report is five full trainings (~35 min here): `make evaluate`.
+	.venv-rasa/bin/python tests/support/nlu_report.py --only-reproducible --epochs 10 2> var/nlu-report.log \
+	  || (tail -n 20 var/nlu-report.log; exit 1)
 	@# The fuzzer runs 150 seeded walks here (about 4 s a walk on this machine); FUZZ_CONVERSATIONS=500 for all.
-	FUZZ_CONVERSATIONS=$${FUZZ_CONVERSATIONS:-150} .venv-rasa/bin/python -m pytest tests/channels tests/components tests/actions tests/live tests/e2e -q -p no:cacheprovider
+	FUZZ_CONVERSATIONS=$${FUZZ_CONVERSATIONS:-150} .venv-rasa/bin/python -m pytest tests/channels tests/components tests/actions tests/live tests/e2e -q -p no:cacheprovider --durations=15
 
 test-browser: model chromium
-	.venv-svc/bin/python -m pytest tests/smoke tests/browser -q -p no:cacheprovider
+	.venv-svc/bin/python -m pytest tests/smoke tests/browser -q -p no:cacheprovider --durations=10
 
 bench: install .env ## figures, not pass/fail
 	.venv-svc/bin/python -m bench.billing_settle
 
-evaluate: model ## NLU quality report (5-fold cross-validation, per intent and language)
-	.venv-rasa/bin/python tests/support/nlu_report.py --out results/nlu 2> var/nlu-report.log
+evaluate: model ## NLU quality report (5-fold cross-validation, per intent and language; fails under 0.92)
+	.venv-rasa/bin/python tests/support/nlu_report.py --out results/nlu --min-f1 0.92 --check-reproducible \
+	  2> var/nlu-report.log
+
+SEEDS ?= 1 2 3
+seeds: install .env | var ## the e2e cases against models trained with other DIET seeds (nightly: ~12 min a seed)
+	@for seed in $(SEEDS); do \
+	  sed "s/random_seed: 42/random_seed: $$seed/" config.yml > var/config-seed-$$seed.yml; \
+	  grep -q "random_seed: $$seed" var/config-seed-$$seed.yml || { echo "no random_seed in config.yml"; exit 1; }; \
+	  echo "seed $$seed: training (log: var/train-seed-$$seed.log)"; \
+	  $(RASA) train --domain domain --data data --config var/config-seed-$$seed.yml --out models \
+	    --fixed-model-name seed-$$seed > var/train-seed-$$seed.log 2>&1 || { tail -n 40 var/train-seed-$$seed.log; exit 1; }; \
+	  RASA_MODEL=models/seed-$$seed.tar.gz .venv-rasa/bin/python -m tests.e2e.runner tests/e2e/cases \
+	    --junit results/e2e-seed-$$seed.xml || failed="$$failed $$seed"; \
+	done; test -z "$$failed" || { echo "e2e cases failed with DIET seeds:$$failed"; exit 1; }
 
 clean:
 	rm -rf var models results

@@ -14,6 +14,10 @@ Untagged examples fall back to `actions.language.detect_language`.
 
 `--min-f1 X` exits 1 when a language's macro F1 is below X. `--check-reproducible` trains the first fold a
 second time from the same file and exits 1 if any held-out prediction differs (seeds, see config.yml).
+
+`--only-reproducible --epochs N` (what `make test` runs) trains fold 1 twice with DIET's epochs set to N,
+and nothing else: whether two trainings agree depends on the seeds, not on how long they train, and the
+whole report takes five full trainings (`make evaluate`).
 """
 
 from __future__ import annotations
@@ -71,19 +75,27 @@ def stratified_folds(examples: list, k: int, seed: int) -> list[list]:
 def weights_built_eagerly() -> Iterator[None]:
     """While loading a model, DIET builds its weights by fitting one example in graph mode.
 
-    Tracing that training step takes ~25 s here, a fold, for weights the saved ones then overwrite; run
-    that one step eagerly instead. Inference is unchanged: same saved weights, same traced predict step.
+    Tracing that training step takes ~55 s here, a fold, for weights the saved ones then overwrite; run
+    that one step eagerly instead, then go back to graph mode before the saved weights are loaded: the
+    predictions run in the traced predict step as in the server (eagerly, a parse takes 135 ms, not 22).
     """
     from rasa.utils.tensorflow.models import RasaModel
 
     def compile_eagerly(model: Any, *args: Any, **kwargs: Any) -> None:
+        model._run_eagerly_wanted = kwargs.get("run_eagerly")
         super(RasaModel, model).compile(*args, **{**kwargs, "run_eagerly": True})
 
+    def load_weights_in_graph_mode(model: Any, *args: Any, **kwargs: Any) -> Any:
+        model.run_eagerly = getattr(model, "_run_eagerly_wanted", None)
+        return super(RasaModel, model).load_weights(*args, **kwargs)
+
     RasaModel.compile = compile_eagerly  # type: ignore[method-assign]
+    RasaModel.load_weights = load_weights_in_graph_mode  # type: ignore[method-assign]
     try:
         yield
     finally:
         del RasaModel.compile  # back to keras' own
+        del RasaModel.load_weights
 
 
 def domain_path() -> Path:
@@ -225,6 +237,45 @@ def differences(first: list[Row], second: list[Row]) -> list[dict[str, Any]]:
     return changed
 
 
+def config_with_epochs(config: Path, epochs: int | None, workdir: Path) -> Path:
+    """`config`, or a copy of it whose DIETClassifier trains `epochs` epochs."""
+    if epochs is None:
+        return config
+    import yaml
+
+    content = yaml.safe_load(config.read_text())
+    diet = [c for c in content["pipeline"] if c["name"] == "DIETClassifier"]
+    if not diet:
+        raise SystemExit(f"{config} has no DIETClassifier to set the epochs of")
+    diet[0]["epochs"] = epochs
+    copy = workdir / "config.yml"
+    copy.write_text(yaml.safe_dump(content, sort_keys=False))
+    return copy
+
+
+async def reproducible_only(args: argparse.Namespace) -> int:
+    """Fold 1 trained twice from the same file: exit 1 if a held-out prediction differs."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    started = time.monotonic()
+    data = load_data(str(ROOT / "data" / "nlu"))
+    folds = stratified_folds(list(data.intent_examples), args.folds, args.seed)
+    train = [e for fold in folds[1:] for e in fold]
+    with tempfile.TemporaryDirectory() as tmp:
+        config = config_with_epochs(args.config, args.epochs, Path(tmp))
+        first = await train_and_parse(train, folds[0], data, Path(tmp), "fold-1", config)
+        again = await train_and_parse([], folds[0], data, Path(tmp), "fold-1", config)
+    changed = differences(first, again)
+    largest = max(abs(a["confidence"] - b["confidence"]) for a, b in zip(first, again, strict=True))
+    epochs = f"{args.epochs} epochs" if args.epochs else "the configured epochs"
+    print(f"reproducibility: fold 1 of {args.folds} ({len(train)} examples, {epochs}) trained twice from "
+          f"the same file, {len(changed)} of {len(first)} held-out predictions differ (largest confidence "
+          f"change {largest:.4f}), {time.monotonic() - started:.0f} s")
+    for d in changed[:40]:
+        print(f"  differs {d['text']!r}: {d['first']} then {d['second']}")
+    return 1 if changed else 0
+
+
 async def evaluate(args: argparse.Namespace) -> int:
     from rasa.shared.nlu.training_data.loading import load_data
 
@@ -235,15 +286,16 @@ async def evaluate(args: argparse.Namespace) -> int:
     first_fold: list[Row] = []
     repeat: dict[str, Any] = {"checked": args.check_reproducible}
     with tempfile.TemporaryDirectory() as tmp:
+        config = config_with_epochs(args.config, args.epochs, Path(tmp))
         for index, test in enumerate(folds):
             train = [e for other, fold in enumerate(folds) if other != index for e in fold]
-            fold_rows = await train_and_parse(train, test, data, Path(tmp), f"fold-{index + 1}", args.config)
+            fold_rows = await train_and_parse(train, test, data, Path(tmp), f"fold-{index + 1}", config)
             print(f"fold {index + 1}/{args.folds}: {sum(r['gold'] == r['predicted'] for r in fold_rows)}"
                   f"/{len(fold_rows)} right ({time.monotonic() - started:.0f} s)", flush=True)
             rows += fold_rows
             first_fold = first_fold or fold_rows
         if args.check_reproducible:
-            again = await train_and_parse([], folds[0], data, Path(tmp), "fold-1", args.config)
+            again = await train_and_parse([], folds[0], data, Path(tmp), "fold-1", config)
             repeat["differences"] = differences(first_fold, again)
             repeat["max_confidence_change"] = max(abs(a["confidence"] - b["confidence"])
                                                   for a, b in zip(first_fold, again, strict=True))
@@ -282,6 +334,9 @@ def main() -> None:
     parser.add_argument("--min-f1", type=float, help="exit 1 when a language's macro F1 is below this")
     parser.add_argument("--check-reproducible", action="store_true",
                         help="train fold 1 twice, exit 1 if a prediction differs")
+    parser.add_argument("--only-reproducible", action="store_true",
+                        help="only train fold 1 twice and compare (no report)")
+    parser.add_argument("--epochs", type=int, help="DIET's epochs for this run (default: config.yml's)")
     args = parser.parse_args()
     # Rasa's training cache would hand the second training the first one's model: measure, don't remember.
     os.environ["RASA_MAX_CACHE_SIZE"] = "0"
@@ -289,7 +344,7 @@ def main() -> None:
     import structlog  # Rasa's parse logs go through structlog, straight to stdout: keep the report clean
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    sys.exit(asyncio.run(evaluate(args)))
+    sys.exit(asyncio.run(reproducible_only(args) if args.only_reproducible else evaluate(args)))
 
 
 if __name__ == "__main__":
