@@ -1,4 +1,4 @@
-"""The demo data of DESIGN.md, seeded once (idempotent), and a reset."""
+"""The demo data of docs/design.md, seeded once (idempotent), and a reset."""
 
 from __future__ import annotations
 

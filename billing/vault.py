@@ -11,7 +11,7 @@ from datetime import date
 
 from billing.errors import Invalid
 
-# Outcomes of the public test card numbers (DESIGN.md); any other valid number succeeds.
+# Outcomes of the public test card numbers (docs/design.md); any other valid number succeeds.
 TEST_CARD_PROFILES = {
     "4000000000000002": "card_declined",
     "4000000000009995": "insufficient_funds",

@@ -33,7 +33,7 @@ def demo_reset(billing: dict[str, str]) -> Iterator[DemoDataReset]:
 def fresh_demo_data(
     billing: dict[str, str], demo_reset: DemoDataReset, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every test starts from the demo data of DESIGN.md."""
+    """Every test starts from the demo data of docs/design.md."""
     demo_reset()
     monkeypatch.setattr("actions.billing_client.BILLING_URL", billing["url"])
 

@@ -1,4 +1,4 @@
-"""The demo data of DESIGN.md as the action tests name it, and what another browser tab (or the
+"""The demo data of docs/design.md as the action tests name it, and what another browser tab (or the
 widget's secure card form) does to billing behind the assistant's back."""
 
 from __future__ import annotations

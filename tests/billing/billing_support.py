@@ -1,4 +1,4 @@
-"""Demo data facts (DESIGN.md) and small helpers shared by the billing tests."""
+"""Demo data facts (docs/design.md) and small helpers shared by the billing tests."""
 
 from __future__ import annotations
 

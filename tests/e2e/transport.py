@@ -176,7 +176,7 @@ def portal_sign_in(web_url: str) -> Callable[[str], str]:
 @contextmanager
 def running_stack(rasa_url: str, billing_url: str, web_url: str, reset: bool) -> Iterator[HttpTransport]:
     """A stack started by `make run`. `reset` puts the demo data back in its billing database before
-    every case (the cases expect the demo data of DESIGN.md)."""
+    every case (the cases expect the demo data of docs/design.md)."""
     settings = stack_settings()
     secret = settings.get("RASA_JWT_SECRET")
     if not secret:

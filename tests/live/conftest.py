@@ -43,7 +43,7 @@ def demo_reset(stack: dict[str, Any]) -> Iterator[DemoDataReset]:
 
 @pytest.fixture(autouse=True)
 def fresh_demo_data(demo_reset: DemoDataReset) -> None:
-    """Every conversation starts from the demo data of DESIGN.md."""
+    """Every conversation starts from the demo data of docs/design.md."""
     demo_reset()
 
 

@@ -7,7 +7,9 @@ On every turn it checks the invariants:
 - the reply is in the user's language;
 - no raw card data in a reply;
 and at the end of the walk: billing took at most one charge per confirmation the user gave, and none
-without one. `FUZZ_CONVERSATIONS` sets the number of walks (500 in `make test`), `FUZZ_SEED` the seed.
+without one. `FUZZ_CONVERSATIONS` sets the number of walks (500 by default, 150 in `make test`: about
+2 s a walk here, bound by the turn latency of issue 12), `FUZZ_SEED` the seed. Walks of users who share
+no billing state run side by side.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Engine, Index, Integer, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-# States of a handoff (DESIGN.md): requested (queued, conversation paused) -> assigned (an agent holds
+# States of a handoff (docs/design.md): requested (queued, conversation paused) -> assigned (an agent holds
 # it) -> returned (the assistant has it again). `requested -> returned` on timeout or user cancel.
 REQUESTED, ASSIGNED, RETURNED = "requested", "assigned", "returned"
 ACTIVE = (REQUESTED, ASSIGNED)
