@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import clock
 from actions.context import latest_metadata
 from actions.expiry_parser import MONTHS, ExpiryError, parse_expiry
-from actions.language import plain
+from reading.words import plain
 
 MAX_INVALID = 2
 # A date written with its separator (a bare "12 27" is left to the question that asks for a date).

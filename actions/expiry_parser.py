@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from actions.language import plain
+from reading.words import plain
 
 MONTHS = {
     "jan": 1,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -12,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.context import label, language_of, latest_metadata, latest_user_index
 from actions.handoff import request_handoff
 from actions.settle import ask_again
+from reading.words import wordless
 
 LONG_MESSAGE = 1000
 MEANINGFUL = {
@@ -26,9 +26,6 @@ MEANINGFUL = {
     "cancel",
     "human_handoff",
 }
-_LETTERS = re.compile(r"[^\W_]", re.UNICODE)
-
-
 FALLBACK_ACTIONS = ("action_fallback", "action_default_fallback")
 
 
@@ -67,7 +64,7 @@ class ActionFallback(Action):
             # would also undo what that action did (a payment's slots). End the turn instead.
             return [FollowupAction("action_listen")]
         text = str(tracker.latest_message.get("text") or "")
-        if previous_turn_not_understood(tracker) and _LETTERS.search(text):
+        if previous_turn_not_understood(tracker) and not wordless(text):
             # The second message in a row the assistant could not use: bring in a person.
             return [UserUtteranceReverted(), *await request_handoff(dispatcher, tracker, "repeated_fallback")]
         if tracker.active_loop.get("name"):
@@ -78,7 +75,7 @@ class ActionFallback(Action):
         if latest_metadata(tracker).get("vault", {}).get("card_number_token"):
             # A card number, whatever the words around it: the user is giving a new card.
             return [FollowupAction("settle_form")]
-        if not _LETTERS.search(text):
+        if wordless(text):
             dispatcher.utter_message(response="utter_empty_message")
             return [UserUtteranceReverted()]
         if len(text) > LONG_MESSAGE:

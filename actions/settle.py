@@ -32,7 +32,7 @@ from actions.context import (
     language_of,
     latest_user_index,
 )
-from actions.language import plain
+from reading.words import plain
 
 PAYMENT_FAILURES_BEFORE_HANDOFF = 3
 METHODS: dict[str, tuple[str, ...]] = {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import unicodedata
 from collections.abc import Awaitable, Callable
 from typing import Any, Optional
 
@@ -22,18 +21,13 @@ from channels.silence import (
     store_apology,
 )
 from channels.vault import conversation_paused, redact
+from reading.words import wordless
 from security.tokens import TokenRules
 
 log = logging.getLogger(__name__)
 LARGEST_METADATA = 4096  # a token, a locale, a button's title: stored on every event, so bounded
 LONGEST_MESSAGE = 1000  # what NLU reads well
 LONGEST_FOR_AGENT = 4000  # what a support agent reads during a handoff (the widget allows 2000)
-
-
-def wordless(text: str) -> bool:
-    """No letter and no digit ("?", "...", emoji): nothing NLU could read. The widget's masked card
-    digits (•) are card data, not punctuation."""
-    return not any(unicodedata.category(c)[0] in "LN" or c == "•" for c in text)
 
 
 def triage(text: str, paused: bool = False) -> str:

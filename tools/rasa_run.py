@@ -3,7 +3,7 @@
 `rasa run --jwt-secret S` would show S to every local user in `ps`. This launcher appends the option to
 Rasa's own argument list inside the process, so /proc/<pid>/cmdline holds only what the Procfile wrote.
 It also makes Rasa fail closed on tracker store errors instead of carrying on in memory
-(components/tracker_store.py).
+(components/tracker_store.py), and skip two per-turn costs that buy nothing (components/hot_path.py).
 Usage (the Procfile): python tools/rasa_run.py run --model ... (every `rasa run` option but the secret).
 """
 
@@ -28,9 +28,11 @@ def main() -> None:
     mask_secrets_in_logs()
     from rasa.__main__ import main as rasa_main
 
+    from components import hot_path
     from components.tracker_store import install_fail_closed
 
     install_fail_closed()
+    hot_path.install()
 
     rasa_main()
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from actions.language import ActionDetectLanguage, ActionSessionStart, detect_language, wanted_language
+from actions.language import ActionSessionStart, ActionSwitchLanguage
+from reading.language import detect_language, wanted_language
 from tests.support.trackers import run, slots, tracker
 
 
@@ -32,18 +33,17 @@ def test_detect_language(text, expected):
 
 
 @pytest.mark.parametrize(
-    ("intent", "text", "current", "expected"),
+    ("text", "current", "expected"),
     [
-        ("switch_language", "anglais svp", "fr", "en"),
-        ("switch_language", "french please", "en", "fr"),
-        ("switch_language", "can you speak my language?", "en", "fr"),
-        ("settle_balance", "je veux payer mon solde", "en", "fr"),
-        ("inform", "12/27", "fr", None),
+        ("anglais svp", "fr", "en"),
+        ("french please", "en", "fr"),
+        ("can you speak my language?", "en", "fr"),
+        ("in English please", "en", None),  # already English: nothing to set
     ],
 )
-async def test_language_slot_follows_the_user(domain, intent, text, current, expected):
-    trk = tracker(None, {"language": current}, text=text, intent=intent)
-    _, events = await run(ActionDetectLanguage(), trk, domain)
+async def test_a_switch_request_sets_the_language_it_asks_for(domain, text, current, expected):
+    trk = tracker(None, {"language": current}, text=text, intent="switch_language")
+    _, events = await run(ActionSwitchLanguage(), trk, domain)
     assert slots(events).get("language") == expected
 
 

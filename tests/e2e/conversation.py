@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from actions.language import detect_language
+from reading.language import detect_language
 from tests.e2e.case_format import ANY_VALUE, BillingExpectations, Case, Step, plain_spaces
 from tests.e2e.transport import Transport
 

@@ -12,7 +12,7 @@ import httpx
 import jwt
 import pytest
 
-from actions.language import detect_language
+from reading.language import detect_language
 from tests.support.stack import (
     ROOT,
     TEST_SECRET,

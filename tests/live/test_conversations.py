@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from actions.language import detect_language
+from reading.language import detect_language
 
 STANDARD = "sub_contoso_business_standard"
 EXCHANGE = "sub_contoso_exchange_plan1"

@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
-from actions.language import detect_language
+from reading.language import detect_language
 from tests.support.stack import mint_token
 
 CONVERSATIONS = int(os.environ.get("FUZZ_CONVERSATIONS", "500"))

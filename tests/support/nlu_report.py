@@ -40,7 +40,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from actions.language import detect_language  # noqa: E402
+from reading.language import detect_language  # noqa: E402
 
 LANGUAGES = ("fr", "en")
 NEUTRAL = "any"
@@ -137,7 +137,8 @@ async def train_and_parse(
 
 
 def spans(entities: list[dict[str, Any]]) -> list[list[Any]]:
-    return sorted([e["entity"], e["start"], e["end"]] for e in entities)
+    """The entities NLU found in the text (not the language of the whole message: it has no span)."""
+    return sorted([e["entity"], e["start"], e["end"]] for e in entities if e["entity"] != "language")
 
 
 def entity_table(rows: list[Row]) -> Scores:

@@ -25,9 +25,11 @@ from rasa.shared.core.events import (
     deserialise_events,
 )
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+from rasa.shared.nlu.training_data.message import Message
 from rasa_sdk import Tracker
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 
+from components.language import LanguageDetector
 from tests.support.stack import ROOT
 
 
@@ -132,8 +134,8 @@ def action_server() -> ActionExecutor:
 
 
 class ExtractSlots(ActionExtractSlots):  # type: ignore[misc]
-    """Rasa's `action_extract_slots`, whose custom mappings (the `language` slot's
-    `action_detect_language`) run here instead of on an action server."""
+    """Rasa's `action_extract_slots`, whose custom mapping actions (if a slot has one) run here instead
+    of on an action server."""
 
     def __init__(self, domain: dict[str, Any]) -> None:
         super().__init__(None)
@@ -239,8 +241,11 @@ class Conversation:
         if vault is not None:
             metadata["vault"] = vault
         parse = {"intent": {"name": intent, "confidence": 1.0}, "entities": entities or [], "text": text}
+        # The NLU pipeline's last step, as Rasa runs it: the language the message is written in.
+        parsed = LanguageDetector().process([Message(data=dict(parse))])[0]
+        parse["entities"] = parsed.get("entities") or []
         self.tracker.update(
-            UserUttered(text, parse["intent"], entities or [], parse_data=parse, metadata=metadata)
+            UserUttered(text, parse["intent"], parse["entities"], parse_data=parse, metadata=metadata)
         )
         extracted = await ExtractSlots(self.domain).run(None, self.nlg, self.tracker, self.rasa)
         self.tracker.update_with_events(extracted, self.rasa)
