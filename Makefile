@@ -67,12 +67,12 @@ audit: .venv-tools/bin/pip-audit ## known vulnerabilities in the lock files (pip
 	.venv-tools/bin/python tools/dependency_audit.py
 
 lint:
-	.venv-svc/bin/ruff check billing web tests/billing tests/web tests/browser tests/smoke bench tools/dependency_audit.py security
-	.venv-rasa/bin/ruff check actions channels components tests/actions tests/live tests/channels tests/components tests/support tests/e2e tools/rasa_run.py security reading
+	.venv-svc/bin/ruff check billing web tests/billing tests/web tests/browser tests/smoke bench tools/dependency_audit.py security measure
+	.venv-rasa/bin/ruff check actions channels components tests/actions tests/live tests/channels tests/components tests/support tests/e2e tools/rasa_run.py security reading measure
 
 typecheck:
 	.venv-svc/bin/mypy billing web security
-	.venv-rasa/bin/mypy actions channels components security reading tests/e2e
+	.venv-rasa/bin/mypy actions channels components security reading measure tests/e2e
 
 test-billing:
 	.venv-svc/bin/python -m pytest tests/billing tests/web -q -p no:cacheprovider

@@ -19,6 +19,7 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from measure import from_environment
 from security.logs import install as mask_secrets_in_logs
 
 log = logging.getLogger(__name__)
@@ -48,12 +49,26 @@ def create(package: str = "actions") -> Sanic:
     return app
 
 
+def time_stages() -> None:
+    """With `TURN_COSTS` set (the bench): time each action run and each billing call (measure/)."""
+    costs = from_environment("actions")
+    if costs is None:
+        return
+    from rasa_sdk.executor import ActionExecutor
+
+    from actions.billing_client import BillingClient
+
+    ActionExecutor.run = costs.timed("action", ActionExecutor.run)
+    BillingClient._request = costs.timed("billing", BillingClient._request)  # type: ignore[method-assign,assignment]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m actions.server")
     parser.add_argument("--port", type=int, default=5055)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
     mask_secrets_in_logs()  # also for the handlers sanic configures when the app is created
+    time_stages()
     app = create()
     host = os.environ.get("SANIC_HOST", "127.0.0.1")
     log.info("Action endpoint is up and running on http://%s:%s", host, args.port)

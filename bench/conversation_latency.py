@@ -40,6 +40,8 @@ from typing import Any
 
 import httpx
 
+from measure import FLUSH_SECONDS
+from measure import read as read_costs
 from tests.support.stack import (
     ROOT,
     Service,
@@ -56,6 +58,7 @@ BENCH_DIR = ROOT / "var" / "bench"
 STOCK_DIR = BENCH_DIR / "stock"
 OURS_DIR = BENCH_DIR / "ours"
 RESULTS = BENCH_DIR / "conversation_latency.json"
+COSTS_DIR = OURS_DIR / "costs"
 
 USER = "alice@contoso.com"
 SUBSCRIPTION = "sub_contoso_business_standard"
@@ -98,6 +101,7 @@ class Level:
     off: int = 0  # answered, but empty or without the expected words
     off_example: str = ""
     seconds: float = 0.0
+    costs: dict[str, dict[str, float]] = field(default_factory=dict)  # stage: calls and ms per turn
 
     @property
     def turns_per_second(self) -> float:
@@ -125,6 +129,7 @@ class Level:
             "errors": dict(self.errors),
             "off_replies": self.off,
             "off_example": self.off_example,
+            **({"cost_per_turn": self.costs} if self.costs else {}),
         }
 
 
@@ -421,17 +426,56 @@ def _mib(mib: float | None) -> str:
 # --- main -----------------------------------------------------------------------------------------------
 
 
+def stage_totals() -> dict[str, list[float]]:
+    """What our processes measured so far (measure/: written twice a second): {stage: [calls, seconds]}."""
+    time.sleep(FLUSH_SECONDS * 2.5)  # the last turns' figures are on disk
+    return {
+        f"{process}: {stage}": [t["calls"], t["seconds"]]
+        for process, stages in read_costs(COSTS_DIR).items()
+        for stage, t in stages.items()
+    }
+
+
+Totals = dict[str, list[float]]
+
+
+def cost_per_turn(before: Totals, after: Totals) -> dict[str, dict[str, float]]:
+    """Calls and milliseconds per user message of every stage, between two readings (warm-up included).
+    Stages nest: `rasa: action server` holds `actions: action`, which holds `actions: billing`."""
+    turns = after.get("rasa: nlu", [0, 0])[0] - before.get("rasa: nlu", [0, 0])[0]
+    if turns <= 0:
+        return {}
+    return {
+        stage: {
+            "calls": round((calls - before.get(stage, [0, 0])[0]) / turns, 2),
+            "ms": round((spent - before.get(stage, [0, 0])[1]) / turns * 1000, 1),
+        }
+        for stage, (calls, spent) in sorted(after.items())
+    }
+
+
+def print_costs(level: Level) -> None:
+    stages = sorted(level.costs.items(), key=lambda item: -item[1]["ms"])
+    parts = [f"{name} {c['ms']:.0f} ms ({c['calls']:g}x)" for name, c in stages]
+    print("        per turn: " + ", ".join(parts))
+
+
 def measure(targets: list[Target], levels: list[int], seconds: float) -> dict[int, dict[str, Level]]:
-    """Every level, each target in turn at that level."""
+    """Every level, each target in turn at that level; ours with the time of each of its stages."""
     results: dict[int, dict[str, Level]] = {}
     for concurrency in levels:
         for target in targets:
+            before = stage_totals() if target.name == "ours" else {}
             level = asyncio.run(run_level(target, concurrency, seconds, WARMUP_SECONDS))
+            if target.name == "ours":
+                level.costs = cost_per_turn(before, stage_totals())
             print(
                 f"  C={concurrency:<3} {target.name:<5} {len(level.latencies):>6} turns"
                 f" {level.turns_per_second:7.1f} t/s  p95 {level.ms(95):7.0f} ms"
                 f"  errors {sum(level.errors.values())}  off {level.off}"
             )
+            if level.costs:
+                print_costs(level)
             results.setdefault(concurrency, {})[target.name] = level
     return results
 
@@ -448,6 +492,7 @@ def bench(args: argparse.Namespace) -> None:
             stock = start_stock(ensure_stock_project())  # loads while our stack starts
             stack.callback(stock.stop)
         print("starting billing, actions and Rasa on our model ...")
+        os.environ["TURN_COSTS"] = str(COSTS_DIR)  # our processes time their stages (measure/)
         booting = time.monotonic()
         ours, billing_url, database_url = stack.enter_context(our_stack())
         token = mint_token(database_url, USER)

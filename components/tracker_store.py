@@ -10,6 +10,12 @@ and that it never hides a failure.
   file made the user start over). `install_fail_closed` removes that wrapper, so an error reaches the
   channel, which tells the user; `check_writable` lets the channel look before a turn, so no action
   (and so no payment) runs when the turn could not be saved.
+- Read once. A turn reads its conversation three to four times (the channel: paused? asking for a
+  security code?; Rasa; the event broker's diff on save), and each read fetched and parsed every event of
+  the session. The events' stored text is kept per conversation with the version it was read at (how many
+  events, the last id, the last timestamp: one indexed aggregate query), and fetched again only when the
+  version changed. Rows are only ever appended, by one writer per conversation at a time (the lock
+  store), so an unchanged version means unchanged events, on every replica.
 
 Set in endpoints.yml: `tracker_store: {type: components.tracker_store.GuardedSQLTrackerStore, ...}`.
 """
@@ -19,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections import OrderedDict
 from typing import Any, Optional
 
 import sqlalchemy as sa
@@ -33,6 +40,8 @@ from security.tokens import without_jwts
 
 log = logging.getLogger(__name__)
 TOKEN_KEYS = frozenset({"token", "access_token", "authorization"})
+CACHED_CONVERSATIONS = 500
+Version = tuple[Any, ...]
 
 
 class StoreUnavailable(RuntimeError):
@@ -64,6 +73,38 @@ class GuardedSQLTrackerStore(SQLTrackerStore):
         self._sqlite_file = (
             os.path.abspath(url.database) if url.get_backend_name() == "sqlite" and url.database else None
         )
+        self._read: OrderedDict[tuple[str, bool], tuple[Version, list[str]]] = OrderedDict()
+
+    async def _retrieve(
+        self, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> Optional[DialogueStateTracker]:
+        """`SQLTrackerStore._retrieve`, fetching the events only when they changed since the last read."""
+        key = (sender_id, fetch_events_from_all_sessions)
+        with self.session_scope() as session:
+            # The version first: events appended after it are fetched with it and read again next time.
+            version = self._version(session, sender_id)
+            known = self._read.get(key)
+            if known is not None and known[0] == version:
+                self._read.move_to_end(key)
+                stored = known[1]
+            else:
+                rows = self._event_query(session, sender_id, fetch_events_from_all_sessions).all()
+                stored = [row.data for row in rows]
+                self._remember(key, version, stored)
+        if self.domain is None or not stored:
+            return None
+        return DialogueStateTracker.from_dict(sender_id, [json.loads(d) for d in stored], self.domain.slots)
+
+    def _version(self, session: Any, sender_id: str) -> Version:
+        event = self.SQLEvent
+        query = session.query(sa.func.count(event.id), sa.func.max(event.id), sa.func.max(event.timestamp))
+        return tuple(query.filter(event.sender_id == sender_id).one())
+
+    def _remember(self, key: tuple[str, bool], version: Version, stored: list[str]) -> None:
+        self._read[key] = (version, stored)
+        self._read.move_to_end(key)
+        while len(self._read) > CACHED_CONVERSATIONS:
+            self._read.popitem(last=False)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """`SQLTrackerStore.save`, with each event's data stripped of tokens first."""

@@ -28,11 +28,12 @@ def main() -> None:
     mask_secrets_in_logs()
     from rasa.__main__ import main as rasa_main
 
-    from components import hot_path
+    from components import hot_path, turn_costs
     from components.tracker_store import install_fail_closed
 
     install_fail_closed()
     hot_path.install()
+    turn_costs.install()  # only when TURN_COSTS is set (the bench)
 
     rasa_main()
 

@@ -120,3 +120,81 @@ def test_a_deleted_file_fails_the_check(store: GuardedSQLTrackerStore, tmp_path:
     with pytest.raises(StoreUnavailable):
         store.check_writable()
     assert not (tmp_path / "tracker.db").exists()  # the check did not create an empty one
+
+
+def event_fetches(store: GuardedSQLTrackerStore) -> list[int]:
+    """Counts the full event fetches of `store` (not its version queries)."""
+    fetched: list[int] = []
+    query = store._event_query
+
+    def counting(*args: object, **kwargs: object) -> object:
+        fetched.append(1)
+        return query(*args, **kwargs)
+
+    store._event_query = counting  # type: ignore[method-assign]
+    return fetched
+
+
+async def test_an_unchanged_conversation_is_read_without_fetching_its_events_again(
+    store: GuardedSQLTrackerStore,
+) -> None:
+    await store.save(conversation())
+    fetched = event_fetches(store)
+    first = await store.retrieve("conv-1")
+    second = await store.retrieve("conv-1")
+    assert len(fetched) == 1
+    assert first is not None and second is not None and first is not second
+    assert [e.as_dict() for e in first.events] == [e.as_dict() for e in second.events]
+    second.update(SlotSet("language", "fr"))  # a turn changes its own copy only
+    third = await store.retrieve("conv-1")
+    assert third is not None and third.get_slot("language") is None
+
+
+async def test_new_events_are_read_from_this_replica_and_from_another(tmp_path: Path) -> None:
+    path = str(tmp_path / "shared.db")
+    one = GuardedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=path)
+    two = GuardedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=path)
+    tracker = conversation()
+    await one.save(tracker)
+    session = len((await one.retrieve("conv-1")).events)  # the events since the session started
+    assert len((await two.retrieve("conv-1")).events) == session
+    tracker = await two.retrieve("conv-1")  # the next turn, on the other replica, as Rasa does it
+    tracker.update(ActionExecuted("utter_greet"))
+    await two.save(tracker)
+    seen = await one.retrieve("conv-1")
+    assert seen is not None and [e.type_name for e in seen.events][-1] == "action"
+    assert len(seen.events) == session + 1
+    seen.update(SlotSet("language", "fr"))
+    await one.save(seen)
+    assert (await two.retrieve("conv-1")).get_slot("language") == "fr"
+
+
+async def test_a_conversation_stored_again_from_scratch_is_not_mistaken_for_the_old_one(
+    tmp_path: Path,
+) -> None:
+    # Same sender, same number of events, same ids (a store file replaced by a new one): only the
+    # timestamps differ, and they are part of the version.
+    path = tmp_path / "t.db"
+    store = GuardedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(path))
+    await store.save(conversation())
+    assert (await store.retrieve("conv-1")).get_slot("language") is None
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM events")
+    again = conversation()
+    again.events[-1].timestamp += 1  # a later conversation
+    again.update(SlotSet("language", "fr"))
+    again.events.popleft()  # as many events as before
+    await store.save(again)
+    assert (await store.retrieve("conv-1")).get_slot("language") == "fr"
+
+
+async def test_the_store_remembers_a_bounded_number_of_conversations(
+    store: GuardedSQLTrackerStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("components.tracker_store.CACHED_CONVERSATIONS", 3)
+    for n in range(5):
+        tracker = conversation()
+        tracker.sender_id = f"conv-{n}"
+        await store.save(tracker)
+        await store.retrieve(f"conv-{n}")
+    assert [key for key, _ in store._read] == ["conv-2", "conv-3", "conv-4"]
