@@ -27,6 +27,10 @@ TRUSTED_FOR_SECONDS = 2.0  # a healthy answer is believed this long: one check s
 
 
 async def action_server_down(agent: Any, client: Optional[httpx.AsyncClient] = None) -> bool:
+    """Nothing answers the action server's health check: refused, unreachable, or not even connecting
+    within a second. A server that connects but answers late is busy, not down (seen at 50 concurrent
+    conversations: a 2 s read timeout made the channel apologise for a server that was working): the
+    turn goes ahead, and a turn that still ends in silence gets the apology after it."""
     endpoint = getattr(agent, "action_endpoint", None)
     url = getattr(endpoint, "url", None)
     if not url:
@@ -37,6 +41,9 @@ async def action_server_down(agent: Any, client: Optional[httpx.AsyncClient] = N
             return (await client.get(health, timeout=HEALTH_TIMEOUT)).status_code != 200
         async with httpx.AsyncClient(timeout=HEALTH_TIMEOUT) as own:
             return (await own.get(health)).status_code != 200
+    except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.PoolTimeout):
+        log.warning("the action server is slow to answer its health check (busy); going ahead")
+        return False
     except httpx.HTTPError:
         return True
 
@@ -47,6 +54,7 @@ class ActionServerWatch:
         self._healthy_until = 0.0
         self._client: Optional[httpx.AsyncClient] = None
         self._client_loop: Optional[asyncio.AbstractEventLoop] = None
+        self._checking: Optional[asyncio.Future[bool]] = None
 
     def _http(self) -> httpx.AsyncClient:
         """One client per event loop: a new one loads the CA bundle, ~5% of the CPU of a turn here."""
@@ -56,9 +64,14 @@ class ActionServerWatch:
         return self._client
 
     async def down(self, agent: Any) -> bool:
+        """Whether the action server is down, checked at most once at a time: the messages that arrive
+        while a check runs wait for its answer instead of each sending their own."""
         if time.monotonic() < self._healthy_until:
             return False
-        down = await action_server_down(agent, self._http())
+        loop = asyncio.get_running_loop()
+        if self._checking is None or self._checking.done() or self._checking.get_loop() is not loop:
+            self._checking = asyncio.ensure_future(action_server_down(agent, self._http()))
+        down = await asyncio.shield(self._checking)
         if not down:
             self._healthy_until = time.monotonic() + self._trusted_for
         return down
