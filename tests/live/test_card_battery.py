@@ -17,10 +17,10 @@ from typing import Any
 
 import httpx
 import pytest
-import socketio
 
 from tests.live.test_conversations import CHOOSE_EXCHANGE
 from tests.live.test_handoff_live import Console
+from tests.support.socket_client import SocketClient
 
 VISA, MC, AMEX, DISCOVER, DEBIT = (
     "4242424242424242",
@@ -181,7 +181,7 @@ async def _socket_conversations(
     """One widget connection, a fresh session per conversation: for each, the replies of each turn
     and the masked echoes. Without `replies_expected` a turn ends with its echo (the conversation may
     be with an agent). One connection: a polling client takes up to a ping interval to disconnect."""
-    client = socketio.AsyncClient()
+    client = SocketClient()
     turn: list[dict[str, Any]] = []
     echoes: list[dict[str, Any]] = []
     confirmed = asyncio.Event()

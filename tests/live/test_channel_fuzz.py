@@ -9,9 +9,10 @@ import json
 from typing import Any
 
 import httpx
-import socketio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from tests.support.socket_client import SocketClient
 
 FUZZ = settings(
     deadline=None,
@@ -89,7 +90,7 @@ def test_socketio_survives_any_event(stack, talk) -> None:
     url = stack["rasa"].url
     log_before = len(stack["rasa"].log_text())
     loop = asyncio.new_event_loop()
-    client = socketio.AsyncClient()
+    client = SocketClient()
     replies: list[dict[str, Any]] = []
     confirmed: list[str] = []
     client.on("bot_uttered", lambda message: replies.append(message))

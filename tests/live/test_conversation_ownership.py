@@ -16,6 +16,7 @@ import jwt
 import pytest
 import socketio
 
+from tests.support.socket_client import SocketClient
 from tests.support.stack import TEST_SECRET
 
 EXCHANGE = "sub_contoso_exchange_plan1"
@@ -88,7 +89,7 @@ def test_rest_refuses_every_message_that_is_not_the_owners(stack, talk, bob_abou
 
 async def _socket_attempt(url: str, token: str | None, session_id: str) -> dict[str, Any]:
     """Connect, ask for `session_id`, say "yes" into it; what came back."""
-    client = socketio.AsyncClient()
+    client = SocketClient()
     seen: dict[str, Any] = {"confirmed": None, "replies": [], "refused": False, "connected": False}
     confirmed = asyncio.Event()
 

@@ -14,10 +14,12 @@ from typing import Any
 import pytest
 import socketio
 
+from tests.support.socket_client import SocketClient
+
 
 async def exchange(url: str, token: str | None, text: str, locale: str = "en") -> list[dict[str, Any]]:
     """Connect like the widget, ask for a persistent session, send `text`, collect replies for 10 s."""
-    client = socketio.AsyncClient()
+    client = SocketClient()
     replies: list[dict[str, Any]] = []
     confirmed = asyncio.Event()
     got_reply = asyncio.Event()
