@@ -70,14 +70,15 @@ def test_the_widget_follows_the_conversations_language(page, shots) -> None:
     page.evaluate("SettleChat.open()")
     widget = page.locator(".settlechat")
     say(page, "je préfère parler français svp")
-    bot_says(page, "continuons en français")
+    # The answer that switches is labelled in its own language already (French spacing before ":").
+    expect(bot_says(page, "continuons en français").locator(".sc-sr")).to_have_text("Assistant\u00a0:")
     expect(widget.locator("#sc-title")).to_have_text("Assistant facturation")
     expect(widget.locator(".sc-lang[lang=fr]")).to_have_attribute("aria-pressed", "true")
     expect(widget.locator(".sc-input")).to_have_attribute("placeholder", "Écrivez votre message…")
     expect(page.locator("html")).to_have_attribute("lang", "en")  # the portal page itself stays
     shots(page, "switched-to-french")
     say(page, "in English please")
-    bot_says(page, "continue in English")
+    expect(bot_says(page, "continue in English").locator(".sc-sr")).to_have_text("Assistant:")
     expect(widget.locator("#sc-title")).to_have_text("Billing assistant")
     expect(widget.locator(".sc-lang[lang=en]")).to_have_attribute("aria-pressed", "true")
     page.reload()

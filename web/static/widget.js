@@ -271,6 +271,8 @@
   }
   function addBot(msg, answered, replay) {
     var meta = msg.metadata || {};
+    // First the language, so this very bubble is labelled in it ("Assistant :" for the first French one).
+    if (!replay && meta.language) followLanguage(meta.language);
     var node = bubble("bot", meta.agent_name);
     rich(node.appendChild(el("div", { class: "sc-text" })), msg.text);
     var replies = msg.quick_replies || [];
@@ -285,7 +287,6 @@
       if (S.handoff.state !== "requested" && !meta.handoff) disableWaitingReplies();
     }
     if (!replay) showCard(meta.utter_action === CARD_ASK);
-    if (!replay && meta.language) followLanguage(meta.language);
     scroll();
     if (!replay) document.dispatchEvent(new CustomEvent("settlechat:bot", { detail: msg }));
     return node;
