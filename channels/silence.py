@@ -26,7 +26,7 @@ HEALTH_TIMEOUT = httpx.Timeout(2.0, connect=1.0)
 TRUSTED_FOR_SECONDS = 2.0  # a healthy answer is believed this long: one check serves many messages
 
 
-async def action_server_down(agent: Any, client: Optional[httpx.AsyncClient] = None) -> bool:
+async def action_server_down(agent: Any, client: httpx.AsyncClient) -> bool:
     """Nothing answers the action server's health check: refused, unreachable, or not even connecting
     within a second. A server that connects but answers late is busy, not down (seen at 50 concurrent
     conversations: a 2 s read timeout made the channel apologise for a server that was working): the
@@ -37,10 +37,7 @@ async def action_server_down(agent: Any, client: Optional[httpx.AsyncClient] = N
         return False
     health = url.rsplit("/webhook", 1)[0] + "/health"
     try:
-        if client is not None:
-            return (await client.get(health, timeout=HEALTH_TIMEOUT)).status_code != 200
-        async with httpx.AsyncClient(timeout=HEALTH_TIMEOUT) as own:
-            return (await own.get(health)).status_code != 200
+        return (await client.get(health, timeout=HEALTH_TIMEOUT)).status_code != 200
     except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.PoolTimeout):
         log.warning("the action server is slow to answer its health check (busy); going ahead")
         return False

@@ -40,21 +40,26 @@ def agent(port: int) -> SimpleNamespace:
     return SimpleNamespace(action_endpoint=SimpleNamespace(url=f"http://127.0.0.1:{port}/webhook"))
 
 
+async def down(port: int) -> bool:
+    async with silence.httpx.AsyncClient() as client:
+        return await action_server_down(agent(port), client)
+
+
 async def test_nothing_listening_is_down() -> None:
-    assert await action_server_down(agent(free_port())) is True
+    assert await down(free_port()) is True
 
 
 async def test_a_healthy_server_is_up_and_an_unhealthy_answer_is_down() -> None:
     async with HealthServer() as up:
-        assert await action_server_down(agent(up.port)) is False
+        assert await down(up.port) is False
     async with HealthServer(status=503) as failing:
-        assert await action_server_down(agent(failing.port)) is True
+        assert await down(failing.port) is True
 
 
 async def test_a_server_that_answers_late_is_busy_not_down(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(silence, "HEALTH_TIMEOUT", silence.httpx.Timeout(0.2, connect=1.0))
     async with HealthServer(delay=1.0) as busy:
-        assert await action_server_down(agent(busy.port)) is False
+        assert await down(busy.port) is False
 
 
 async def test_messages_arriving_together_share_one_check() -> None:
