@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 
@@ -15,3 +16,11 @@ def wordless(text: str) -> bool:
     """No letter and no digit ("?", "...", emoji): nothing NLU could read. The widget's masked card
     digits (•) are card data, not punctuation."""
     return not any(unicodedata.category(c)[0] in "LN" or c == "•" for c in text)
+
+
+WORD = re.compile(r"[^\W\d_]+|\d+")
+
+
+def words(text: str) -> list[str]:
+    """The words and numbers of a text, lower case, without accents: "Régler 2 fois" → regler, 2, fois."""
+    return WORD.findall(plain(text))
