@@ -10,7 +10,7 @@ export RASA_TELEMETRY_ENABLED := false
 # The processes' settings: the embedded defaults, then the local secrets (later files win).
 ENV_FILES ?= defaults.env,.env
 
-.PHONY: run test install audit lint typecheck test-billing test-rasa test-browser chromium model evaluate seeds bench clean
+.PHONY: run run-scale nginx test install audit lint typecheck test-billing test-rasa test-browser chromium model evaluate seeds bench clean
 
 run: install .env model ## start every process on the embedded defaults
 	@echo "portal and chat widget: http://localhost:8080   (sign in as a demo user)"
@@ -21,7 +21,15 @@ run: install .env model ## start every process on the embedded defaults
 	@# Stores and logs are created readable by their owner only (0600).
 	umask 077 && .venv-svc/bin/honcho start -f Procfile -e $(ENV_FILES)
 
-test: install .env lint typecheck audit test-billing test-rasa test-browser ## every test layer
+run-scale: install .env model nginx | var ## the production profile: PostgreSQL, Redis, RabbitMQ, 2 Rasa + 2 action servers behind nginx
+	.venv-svc/bin/python tools/scale_profile.py prepare --out var/scale
+	@echo "portal and chat widget: http://localhost:8080   (Rasa behind nginx on :5005, replicas in scale.env)"
+	umask 077 && .venv-svc/bin/honcho start -f var/scale/Procfile -d . -e defaults.env,scale.env,.env
+
+nginx: ## Debian's nginx, in front of the replicas of `make run-scale`
+	command -v nginx >/dev/null || test -x /usr/sbin/nginx || (apt-get update -qq && apt-get install -y -qq nginx)
+
+test: install .env nginx lint typecheck audit test-billing test-rasa test-browser ## every test layer
 
 install: .venv-rasa/.stamp .venv-svc/.stamp node_modules/.stamp
 
@@ -67,15 +75,15 @@ audit: .venv-tools/bin/pip-audit ## known vulnerabilities in the lock files (pip
 	.venv-tools/bin/python tools/dependency_audit.py
 
 lint:
-	.venv-svc/bin/ruff check billing web tests/billing tests/web tests/browser tests/smoke bench tools/dependency_audit.py security measure
+	.venv-svc/bin/ruff check billing web tests/billing tests/web tests/browser tests/smoke tests/tools bench tools/dependency_audit.py tools/scale_profile.py security measure
 	.venv-rasa/bin/ruff check actions channels components tests/actions tests/live tests/channels tests/components tests/support tests/e2e tools/rasa_run.py security reading measure
 
 typecheck:
-	.venv-svc/bin/mypy billing web security
+	.venv-svc/bin/mypy billing web security tools/scale_profile.py
 	.venv-rasa/bin/mypy actions channels components security reading measure tests/e2e
 
 test-billing:
-	.venv-svc/bin/python -m pytest tests/billing tests/web -q -p no:cacheprovider
+	.venv-svc/bin/python -m pytest tests/billing tests/web tests/tools -q -p no:cacheprovider
 
 test-rasa: model
 	$(RASA) data validate --domain domain --data data > var/validate.log 2>&1 \

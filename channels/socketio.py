@@ -24,7 +24,7 @@ from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from socketio import AsyncServer
+from socketio import AsyncRedisManager, AsyncServer
 
 from channels.identity import Owners, verify_user_token
 from channels.rest import encodable, triage_for
@@ -119,6 +119,13 @@ class _Blueprint(SocketBlueprint):
         super().register(app, options)
 
 
+def shared_rooms() -> dict[str, Any]:
+    """With several replicas (SOCKETIO_REDIS_URL set), what one replica emits to a conversation's room
+    reaches the socket another replica holds: an agent's message or typing, posted to any replica."""
+    url = os.environ.get("SOCKETIO_REDIS_URL")
+    return {"client_manager": AsyncRedisManager(url, channel="settle-socketio")} if url else {}
+
+
 class PortalSocketIOInput(SocketIOInput):
     """`channels.socketio.PortalSocketIOInput` in credentials.yml."""
 
@@ -150,7 +157,7 @@ class PortalSocketIOInput(SocketIOInput):
         return WidgetOutput(self.sio) if self.sio else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_origins)
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_origins, **shared_rooms())
         webhook = _Blueprint(sio, self.socketio_path, "portal_socketio_webhook", __name__)
         self.sio = sio
 

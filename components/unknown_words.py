@@ -4,9 +4,10 @@ DIET always ranks the intents, and for "qwerty uiop" or "xkcd lorem zzz" its con
 training seed: one model falls back, another reads "cancel" and drops the procedure. This component
 makes that case deterministic: it learns the vocabulary of the training data (examples, lookup tables,
 synonyms) and, when no word of a message is in it, nor one letter away from a word of four letters or
-more (a typo: "exchnage", "paiment"), it predicts `nlu_fallback` with nothing else ranked, so the
-fallback says "I did not understand" instead of offering two random guesses. A number, a masked card
-digit or a "/intent" payload is data, never unknown.
+more (a typo: "exchnage", "paiment"), nor a taught word with letters held down ("okk", "noooo"), it
+predicts `nlu_fallback` with nothing else ranked, so the fallback says "I did not understand" instead
+of offering two random guesses. A number, a masked card digit or a "/intent" payload is data, never
+unknown.
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ VOCABULARY_FILE = "vocabulary.json"
 TYPO_MIN_LENGTH = 4
 
 
+def held_letters_dropped(word: str) -> str:
+    """Each run of one letter as one letter: "noooo" → "no", "okk" → "ok", "bill" → "bil"."""
+    return "".join(letter for i, letter in enumerate(word) if i == 0 or letter != word[i - 1])
+
+
 def deletions(word: str) -> set[str]:
     """The word with one letter left out, each way (the index behind one-letter-away matches)."""
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
@@ -43,10 +49,12 @@ def deletions(word: str) -> set[str]:
 
 class Vocabulary:
     """The words taught, with a one-deletion index: two words are one edit apart (a letter added, left
-    out, replaced or two swapped) when one is in the other's deletions or they share one."""
+    out, replaced or two swapped) when one is in the other's deletions or they share one. Letters held
+    down are compared once."""
 
     def __init__(self, known: Iterable[str]) -> None:
         self.known = frozenset(known)
+        self.held = {held_letters_dropped(word) for word in self.known}
         self.near: set[str] = set()
         for word in self.known:
             if len(word) >= TYPO_MIN_LENGTH - 1:
@@ -54,7 +62,7 @@ class Vocabulary:
                 self.near.update(deletions(word))
 
     def knows(self, word: str) -> bool:
-        if word in self.known or word.isdigit():
+        if word in self.known or word.isdigit() or held_letters_dropped(word) in self.held:
             return True
         if len(word) < TYPO_MIN_LENGTH:
             return False

@@ -521,7 +521,7 @@
   }
   function connect(io) {
     var first = true;
-    var socket = S.socket = io(S.session.socket_url, { path: "/socket.io", auth: function (cb) {
+    var socket = S.socket = io(S.session.socket_url, { path: "/socket.io", transports: S.session.socket_transports, auth: function (cb) {
       if (first) { first = false; cb({ token: S.session.token }); return; }
       session().then(function (s) { cb({ token: s ? s.token : "" }); }, function () { cb({ token: S.session.token }); });
     } });
