@@ -162,7 +162,7 @@ def create_app(
                 "display_name": user[2],
                 "locale": user[4],
                 "socket_url": settings.rasa_public_url,
-                "socket_transports": settings.socket_transports,
+                "socket_transports": settings.socket_transports.split(","),
                 "billing_url": settings.billing_public_url,
             }
         )

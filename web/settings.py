@@ -19,8 +19,13 @@ class WebSettings(BaseSettings):
     billing_public_url: str = Field("http://localhost:8081", alias="BILLING_PUBLIC_URL")
     rasa_url: str = Field("http://127.0.0.1:5005", alias="RASA_URL")
     rasa_public_url: str = Field("http://localhost:5005", alias="RASA_PUBLIC_URL")
-    # "websocket" behind a load balancer without sticky sessions: one connection stays on one replica.
-    socket_transports: list[str] = Field(["polling", "websocket"], alias="SOCKET_TRANSPORTS")
+    # The widget's socket.io transports, comma-separated. "websocket" alone behind a load balancer without
+    # sticky sessions: one connection stays on one replica.
+    socket_transports: str = Field(
+        "polling,websocket",
+        alias="SOCKET_TRANSPORTS",
+        pattern=r"^(polling|websocket)(,(polling|websocket))*$",
+    )
     rasa_jwt_secret: str = Field(..., alias="RASA_JWT_SECRET", min_length=16)
     portal_origin: str = Field("http://localhost:8080", alias="PORTAL_ORIGIN")
     secure_cookies: bool = Field(False, alias="SECURE_COOKIES")

@@ -17,13 +17,18 @@ from typing import Any
 
 import httpx
 import pytest
-from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.domain import Domain
 
 from tests.live.conftest import MODEL
 from tests.live.test_card_battery_postgres import JWT
 from tests.live.test_conversations import CHOOSE_EXCHANGE
-from tests.support.scale import drain_queue, new_queue_name, postgres_database, scale_settings, stored_events
+from tests.support.scale import (
+    create_tracker_tables,
+    drain_queue,
+    new_queue_name,
+    postgres_database,
+    scale_settings,
+    stored_events,
+)
 from tests.support.stack import Service, mint_token, rasa_server
 
 pytestmark = pytest.mark.postgres
@@ -38,10 +43,7 @@ Stored = list[tuple[int, str, float, str]]
 def replicas(stack: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     with postgres_database("replicas") as database, ExitStack() as started:
         queue = new_queue_name()
-        # The tables first, so that the two replicas starting together do not both create them.
-        SQLTrackerStore(
-            Domain.empty(), dialect="postgresql", host="127.0.0.1", db=database, username="postgres"
-        )
+        create_tracker_tables(database)  # before the two replicas start together
         managers = [
             rasa_server(
                 tmp_path_factory.mktemp(f"replica-{n}"), MODEL, stack["actions"].url, stack["billing"].url,

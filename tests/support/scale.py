@@ -4,15 +4,27 @@ with a database and a queue of their own that the tests create and drop."""
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
-import aio_pika
 import sqlalchemy as sa
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+ROOT = Path(__file__).resolve().parents[2]
+# The Rasa environment has psycopg2 (Rasa's driver), the services' environment psycopg 3.
+DRIVER = "postgresql" if importlib.util.find_spec("psycopg2") else "postgresql+psycopg"
+PG = f"{DRIVER}://postgres@127.0.0.1:5432"
+PG_ADMIN = f"{PG}/postgres"
 AMQP = "amqp://guest:guest@127.0.0.1:5672/"
+CREATE_TRACKER_TABLES = """
+import sys
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+SQLTrackerStore(Domain.empty(), dialect="postgresql", host="127.0.0.1", db=sys.argv[1], username="postgres")
+"""
 
 
 @contextmanager
@@ -32,6 +44,15 @@ def postgres_database(prefix: str) -> Iterator[str]:
             )
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+def create_tracker_tables(database: str) -> None:
+    """Rasa's tracker store tables, made once before several replicas start on the database together
+    (each would otherwise try to create them)."""
+    subprocess.run(
+        [str(ROOT / ".venv-rasa" / "bin" / "python"), "-c", CREATE_TRACKER_TABLES, database],
+        check=True, capture_output=True, cwd=ROOT,
+    )
 
 
 def scale_settings(tracker_database: str, queue: str) -> dict[str, str]:
@@ -55,6 +76,8 @@ def new_queue_name() -> str:
 
 
 async def _drain(queue_name: str, delete: bool) -> list[str]:
+    import aio_pika  # in the Rasa environment only
+
     connection = await aio_pika.connect_robust(AMQP)
     bodies: list[str] = []
     async with connection:
@@ -74,7 +97,7 @@ def drain_queue(queue_name: str, delete: bool = True) -> list[str]:
 
 def stored_events(tracker_database: str) -> dict[str, list[tuple[int, str, float, str]]]:
     """Each conversation's rows of the tracker store, in id order: (id, type, timestamp, data)."""
-    engine = sa.create_engine(f"postgresql://postgres@127.0.0.1:5432/{tracker_database}")
+    engine = sa.create_engine(f"{PG}/{tracker_database}")
     try:
         with engine.connect() as connection:
             rows = connection.execute(

@@ -5,8 +5,12 @@ from __future__ import annotations
 from html import escape
 
 import pytest
+from pydantic import ValidationError
 
 from web import history
+from web.settings import WebSettings
+
+SETTINGS = {"_env_file": None, "AUTH_TOKEN_SECRET": "s" * 32, "RASA_JWT_SECRET": "j" * 32}
 
 
 async def sign_in(portal, user, lang="en"):
@@ -59,6 +63,18 @@ async def test_the_widget_session_gives_the_token_and_where_to_connect(portal):
     session = (await portal.get("/api/session")).json()
     assert session["user"] == "bob@contoso.com" and session["token"].count(".") == 2
     assert session["socket_url"] and session["billing_url"]
+    assert session["socket_transports"] == ["polling", "websocket"]  # the embedded default
+
+
+@pytest.mark.parametrize("value", ["websocket", "polling,websocket"])
+def test_the_socket_transports_are_a_setting(value):
+    assert WebSettings(**SETTINGS, SOCKET_TRANSPORTS=value).socket_transports.split(",") == value.split(",")
+
+
+@pytest.mark.parametrize("value", ["", "websockets", "websocket;polling", '["websocket"]'])
+def test_a_transport_socket_io_does_not_have_is_refused_at_start(value):
+    with pytest.raises(ValidationError, match="SOCKET_TRANSPORTS"):
+        WebSettings(**SETTINGS, SOCKET_TRANSPORTS=value)
 
 
 async def test_signing_out_forgets_the_session(portal):
