@@ -38,6 +38,12 @@ _NOT_A_NAME = re.compile(
     r"^(?:on|of|in|my|the|your|sur|de|du|des|la|le|les|ma|mon|votre|is)\b", re.IGNORECASE
 )
 HOLDER_NAME = re.compile(r"^[^\W\d_][^\d_]{0,98}[^\W\d_]$")
+# The last four digits written right after a brand or "ending in" ("my Mastercard 5100", "visa •••• 1881",
+# "la carte se terminant par 4444"); not a date ("card 12/27") nor part of a longer number.
+_LAST_FOUR = re.compile(
+    r"\b(?:visa|master\s?card|mc|amex|american\s+express|discover|ending\s+(?:in|with)|ends\s+(?:in|with)"
+    r"|finissant\s+par|se\s+terminant\s+par|terminant\s+par)\s*[•*x.\s]*(?<![\d/])(\d{4})(?![\d/\-]|\s\d{4})"
+)
 
 
 def vaulted(tracker: Tracker) -> dict[str, Any]:
@@ -66,6 +72,12 @@ def mentioned_expiry(text: str, current: str | None) -> str | None:
             new_month = int(month_only.group(1)) if month_only else month
             return _shown(new_month, year_only.group(1) if year_only else str(year))
     return None
+
+
+def mentioned_last_four(text: str) -> str | None:
+    """The last four digits of one of the user's cards, when the message names them after the brand."""
+    found = _LAST_FOUR.search(plain(text))
+    return found.group(1) if found else None
 
 
 def mentioned_holder(text: str) -> str | None:

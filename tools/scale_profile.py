@@ -20,9 +20,6 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import psycopg
-from psycopg import sql
-
 ROOT = Path(__file__).resolve().parents[1]
 ENV_FILES = ("defaults.env", "scale.env", ".env")
 SERVICES = {
@@ -83,6 +80,9 @@ def reachable(service: str, host: str, port: int) -> None:
 
 def ensure_database(url: str) -> None:
     """CREATE DATABASE for the URL's database when it does not exist (connecting to `postgres`)."""
+    import psycopg  # the services' environment; the rest of this module is imported by the Rasa one too
+    from psycopg import sql
+
     parts = urlsplit(url)
     name = parts.path.lstrip("/")
     if not name:
@@ -184,6 +184,8 @@ def main() -> int:
     command = commands.add_parser("prepare", help="check the services, create the databases, write the files")
     command.add_argument("--out", type=Path, default=ROOT / "var" / "scale")
     args = parser.parse_args()
+    import psycopg
+
     try:
         prepare(args.out, read_env())
     except (ProfileError, psycopg.Error) as error:

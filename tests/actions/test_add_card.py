@@ -226,3 +226,24 @@ async def test_another_users_card_id_is_not_theirs_to_use(tokens, domain, billin
     assert turn.responses == ["utter_card_not_found", "utter_options_owner"]
     assert alice.slot("payment_method_id") is None
     assert subscription(billing, tokens["alice"], STANDARD)["payment_method"]["id"] == ALICE_VISA
+
+
+async def test_a_date_read_as_update_expiry_while_a_new_card_is_given_corrects_that_cards_date(
+    tokens, domain, billing
+):
+    # One DIET seed reads "sorry, the expiry is 06/2031" as update_expiry: it is still the new card's date.
+    bob = await bob_asked_for_a_number(tokens, domain)
+    await bob.say("•••• 4242", vault=vaulted(billing, tokens["bob"], number=VISA))
+    await bob.say("12/28")
+    turn = await bob.say("sorry, the expiry is 06/2031", "update_expiry")
+    assert turn.responses == ["utter_updated", "utter_ask_security_code_token"]
+    assert turn.slots["settle_method"] == "add_card" and turn.slots["card_expiry"] == "06/2031"
+    assert bob.slot("new_card_label") == "Visa •••• 4242"
+
+
+async def test_asking_for_the_expiry_change_without_a_date_leaves_the_new_card(tokens, domain, billing):
+    bob = await bob_asked_for_a_number(tokens, domain)
+    await bob.say("•••• 4242", vault=vaulted(billing, tokens["bob"], number=VISA))
+    turn = await bob.say("actually I'd rather change the expiry date of my card", "update_expiry")
+    assert bob.slot("settle_method") == "update_expiry" and turn.requested == "new_expiry"
+    assert bob.slot("card_number_token") is None  # the new card's details no longer apply

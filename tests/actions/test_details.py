@@ -200,3 +200,25 @@ def test_a_button_tap_has_no_text_to_read():
     assert details.latest_text(tracker(None, text='/use_other_card{"last_four": "4444"}')) == ""
     assert details.latest_text(tracker(None, text="exp 08/31")) == "exp 08/31"
     assert details.split_expiry("08/2031") == (8, 2031)
+
+
+# --- Last four digits ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("pay Exchange with my Mastercard 5100", "5100"),
+        ("réglez avec ma Visa 1881", "1881"),
+        ("visa •••• 1881", "1881"),
+        ("the card ending in 4444", "4444"),
+        ("la carte se terminant par 4444", "4444"),
+        ("my card 12/27", None),  # a date
+        ("mastercard 2031/12", None),
+        ("my visa exp 2031", None),  # not right after the brand
+        ("Visa 4242 4242 4242 4242", None),  # part of a longer number
+        ("I have 4444 licences", None),
+    ],
+)
+def test_the_last_four_digits_written_after_the_brand(text, expected):
+    assert details.mentioned_last_four(text) == expected

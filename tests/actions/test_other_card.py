@@ -122,6 +122,16 @@ async def test_a_card_the_user_does_not_have_is_said_and_the_cards_offered(token
     assert turn.slots["payment_method_id"] is None and turn.requested == "payment_method_id"
 
 
+async def test_the_digits_after_the_brand_count_when_the_nlu_missed_them(tokens, domain):
+    # One DIET seed reads the brand of "my Mastercard 5100" and not the digits: the Mastercard he has
+    # (•••• 4444) must not be taken for the one he named.
+    bob = Conversation(tokens["bob"], domain)
+    await bob.say("pay Exchange", "settle_balance", named("Exchange"))
+    turn = await bob.say("with my Mastercard 5100", "use_other_card", card_named(None, "mastercard"))
+    assert turn.responses == ["utter_card_not_found", "utter_choose_card"]
+    assert turn.said[0]["wanted"] == "mastercard 5100" and bob.slot("payment_method_id") is None
+
+
 async def test_another_users_card_cannot_be_named(tokens, domain):
     bob = Conversation(tokens["bob"], domain)
     await bob.say("pay Business Standard", "settle_balance", named("Standard"))

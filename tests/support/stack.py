@@ -123,10 +123,11 @@ def mint_token(database_url: str, user: str, ttl: int = 3600) -> str:
 
 @contextmanager
 def billing_service(
-    workdir: Path, portal_origin: str | None = None, port: int | None = None
+    workdir: Path, portal_origin: str | None = None, port: int | None = None, database_url: str | None = None
 ) -> Iterator[tuple[Service, str]]:
-    """Billing on the SQLite file of `workdir` (the demo data seeded once); yields (service, url)."""
-    database_url = f"sqlite:///{workdir / 'billing.db'}"
+    """Billing on the SQLite file of `workdir`, or on `database_url` (the demo data seeded once); yields
+    (service, database url)."""
+    database_url = database_url or f"sqlite:///{workdir / 'billing.db'}"
     port = port or free_port()
     env = {"DATABASE_URL": database_url, "BILLING_PORT": str(port)}
     if portal_origin:
