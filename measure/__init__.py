@@ -19,8 +19,9 @@ FLUSH_SECONDS = 0.5
 
 
 class Costs:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, clock: Callable[[], float] = time.perf_counter) -> None:
         self.path = path
+        self.clock = clock
         self._totals: dict[str, list[float]] = {}
         self._lock = threading.Lock()
         threading.Thread(target=self._flush_forever, name="turn-costs", daemon=True).start()
@@ -36,22 +37,22 @@ class Costs:
 
         @functools.wraps(function)
         async def timed(*args: Any, **kwargs: Any) -> T:
-            started = time.perf_counter()
+            started = self.clock()
             try:
                 return await function(*args, **kwargs)
             finally:
-                self.add(stage, time.perf_counter() - started)
+                self.add(stage, self.clock() - started)
 
         return timed
 
     def timed_sync(self, stage: str, function: Callable[..., T]) -> Callable[..., T]:
         @functools.wraps(function)
         def timed(*args: Any, **kwargs: Any) -> T:
-            started = time.perf_counter()
+            started = self.clock()
             try:
                 return function(*args, **kwargs)
             finally:
-                self.add(stage, time.perf_counter() - started)
+                self.add(stage, self.clock() - started)
 
         return timed
 

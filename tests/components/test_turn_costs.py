@@ -24,17 +24,24 @@ def test_each_call_of_a_timed_stage_is_counted_and_written(
     monkeypatch.setenv("TURN_COSTS", str(tmp_path / "costs"))
     costs = measure.from_environment("actions")
     assert costs is not None
+    now = [100.0]
+    costs.clock = lambda: now[0]  # a clock of our own: asyncio.sleep may wake a little early
 
     async def billing_call(delay: float) -> str:
-        await asyncio.sleep(delay)
+        now[0] += delay
+        await asyncio.sleep(0)
         return "ok"
+
+    def failing_call() -> float:
+        now[0] += 0.5
+        return 1 / 0
 
     timed = costs.timed("billing", billing_call)
     assert asyncio.run(timed(0.02)) == "ok"
     assert asyncio.run(timed(0.0)) == "ok"
     with pytest.raises(ZeroDivisionError):
-        costs.timed_sync("policies", lambda: 1 / 0)()
+        costs.timed_sync("policies", failing_call)()
     costs.flush()
     written = measure.read(tmp_path / "costs")["actions"]
-    assert written["billing"]["calls"] == 2 and written["billing"]["seconds"] >= 0.02
-    assert written["policies"]["calls"] == 1  # a failed call took time too
+    assert written["billing"] == {"calls": 2, "seconds": pytest.approx(0.02)}
+    assert written["policies"] == {"calls": 1, "seconds": pytest.approx(0.5)}  # a failed call took time too
