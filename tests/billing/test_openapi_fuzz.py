@@ -6,30 +6,26 @@ from collections import Counter
 
 import pytest
 import schemathesis
-from billing_support import ALICE, SECRET
+from billing_support import ALICE
 from hypothesis import HealthCheck, given, settings
 from hypothesis.configuration import set_hypothesis_home_dir
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
-from billing.app import create_app
-from billing.settings import Settings
-
-
-def _documented_operations() -> list[tuple[str, str]]:
-    """(method, path) of every operation the app documents, read from an app that never opens its store."""
-    settings_ = Settings(_env_file=None, DATABASE_URL="sqlite://", AUTH_TOKEN_SECRET=SECRET)  # type: ignore[call-arg]
-    app = create_app(settings_)
-    app.state.engine.dispose()
-    return sorted(
-        (method.upper(), path)
-        for path, item in app.openapi()["paths"].items()
-        for method in item
-        if method in ("get", "post", "put", "patch", "delete")
-    )
-
-
-OPERATIONS = _documented_operations()
+# Every operation billing serves, written down: a new one fails the coverage test below until it is
+# added here, and so fuzzed (the list used to be read from the schema it was compared with).
+OPERATIONS = [
+    ("GET", "/v1/me"),
+    ("GET", "/v1/payment-methods"),
+    ("GET", "/v1/subscriptions"),
+    ("GET", "/v1/subscriptions/{subscription_id}"),
+    ("GET", "/v1/subscriptions/{subscription_id}/charges"),
+    ("PATCH", "/v1/payment-methods/{payment_method_id}"),
+    ("POST", "/v1/payment-methods"),
+    ("POST", "/v1/subscriptions/{subscription_id}/settle"),
+    ("POST", "/v1/vault/card-numbers"),
+    ("POST", "/v1/vault/security-codes"),
+]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -71,6 +67,4 @@ def test_every_operation_of_the_served_schema_is_fuzzed(app):
 
     served = sorted((op.ok().method.upper(), op.ok().path) for op in schema.get_all_operations())
 
-    assert served == OPERATIONS
-    assert ("POST", "/v1/subscriptions/{subscription_id}/settle") in OPERATIONS
-    assert ("POST", "/v1/payment-methods") in OPERATIONS
+    assert served == OPERATIONS, f"served but not fuzzed: {sorted(set(served) - set(OPERATIONS))}"
