@@ -6,7 +6,8 @@ recorded under a label):
     .venv-rasa/bin/python -m bench.plot var/bench/conversation_latency.json:"this run" [...] \
         --out bench/conversation_latency.png
 
-Each input is a figures file of the bench; its stock and ours series are drawn with the label.
+Each input is a figures file of `bench.conversation_latency` (stock, ours) or `bench.replicas` (one, two);
+its series are drawn with the label.
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ def series(path: Path) -> dict[str, tuple[list[int], list[float], list[float]]]:
     data = json.loads(path.read_text())
     found: dict[str, tuple[list[int], list[float], list[float]]] = {}
     for level in data["levels"]:
-        for target in ("stock", "ours"):
-            if target in level:
+        for target, figures in level.items():  # stock and ours, or one and two (bench.replicas)
+            if isinstance(figures, dict) and "turns_per_s" in figures:
                 xs, tps, p95 = found.setdefault(target, ([], [], []))
                 xs.append(level["concurrency"])
-                tps.append(level[target]["turns_per_s"])
-                p95.append(level[target]["p95_ms"])
+                tps.append(figures["turns_per_s"])
+                p95.append(figures["p95_ms"])
     return found
 
 
