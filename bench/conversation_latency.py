@@ -529,7 +529,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per level and target")
     parser.add_argument("--levels", default="1,10,50", help="comma-separated concurrent conversations")
     parser.add_argument("--skip-stock", action="store_true", help="measure our assistant only")
-    args = parser.parse_args(argv)
+    return checked(parser, parser.parse_args(argv))
+
+
+def checked(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.Namespace:
+    """--levels as a list of integers and a positive --seconds, or the parser's error (both benches)."""
     try:
         args.levels = [int(c) for c in args.levels.split(",") if c.strip()]
     except ValueError:

@@ -34,21 +34,15 @@ from locust import User, between, events, task
 from locust.env import Environment
 from locust.exception import StopUser
 
+from bench.conversation_latency import OURS_SCRIPT
+
 ROOT = Path(__file__).resolve().parents[1]
 USER = "alice@contoso.com"
 SUBSCRIPTION = "sub_contoso_business_standard"
 MAX_USERS = 200
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 STEP_TIMEOUT = 60.0
-# (what the user says, words the answer must contain)
-SCRIPT: tuple[tuple[str, str], ...] = (
-    ("hello", "Hello"),
-    ("I need to pay my balance", "€151.20"),
-    ('/choose_subscription{"subscription": "Microsoft 365 Business Standard"}', "has expired"),
-    ("/update_expiry", "new expiration date"),
-    ("12/27", "security code"),
-    ("cancel", "nothing was charged"),
-)
+SCRIPT = OURS_SCRIPT  # the conversation of bench/conversation_latency.py, every step with its words
 STATE: dict[str, Any] = {"off_script": 0, "conversations": 0, "charges_before": None}
 LOCK = threading.Lock()
 

@@ -33,6 +33,7 @@ from bench.conversation_latency import (
     WARMUP_SECONDS,
     Level,
     Target,
+    checked,
     peak_rss_mib,
     run_level,
     sanity_pass,
@@ -155,14 +156,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.replicas", description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per level")
     parser.add_argument("--levels", default="1,10,50", help="comma-separated concurrent conversations")
-    args = parser.parse_args(argv)
-    try:
-        args.levels = [int(c) for c in args.levels.split(",") if c.strip()]
-    except ValueError:
-        parser.error(f"--levels: comma-separated integers (got {args.levels!r})")
-    if not args.levels or min(args.levels) < 1 or not args.seconds > 0:
-        parser.error("--levels: each >= 1; --seconds: positive")
-    return args
+    return checked(parser, parser.parse_args(argv))
 
 
 def main(argv: list[str] | None = None) -> int:
