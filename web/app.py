@@ -19,6 +19,7 @@ from billing.db import make_engine
 from security import tokens
 from web import history, pages
 from web.handoff.api import build_router
+from web.handoff.feed import BrokerFeed, ConversationFeed, EventLog, RasaFeed
 from web.handoff.models import create_schema
 from web.handoff.monitor import HandoffMonitor
 from web.handoff.rasa import RasaGateway
@@ -36,7 +37,10 @@ AGENTS = [("agent1@support.example", "Agent One"), ("agent2@support.example", "A
 
 
 def create_app(
-    settings: WebSettings, store: HandoffStore | None = None, rasa: RasaGateway | None = None
+    settings: WebSettings,
+    store: HandoffStore | None = None,
+    rasa: RasaGateway | None = None,
+    feed: ConversationFeed | None = None,
 ) -> FastAPI:
     if store is None:
         engine = make_engine(settings.database_url)
@@ -44,19 +48,33 @@ def create_app(
         store = HandoffStore(engine, settings.handoff_timeout_seconds)
         store.seed_agents(AGENTS, settings.agent_demo_password)
     rasa = rasa or RasaGateway(settings.rasa_url, settings.rasa_jwt_secret)
-    monitor = HandoffMonitor(store, rasa)
+    if feed is None:
+        feed = (
+            BrokerFeed(
+                EventLog(store.engine),
+                settings.rabbitmq_url,
+                settings.rabbitmq_queue,
+                settings.rabbitmq_exchange,
+            )
+            if settings.rabbitmq_host
+            else RasaFeed(rasa)
+        )
+    monitor = HandoffMonitor(store, rasa, feed)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(monitor.run()) if settings.handoff_monitor else None
+        tasks = [asyncio.create_task(monitor.run())] if settings.handoff_monitor else []
+        if isinstance(feed, BrokerFeed):
+            tasks.append(asyncio.create_task(feed.run()))
         yield
-        if task:
+        for task in tasks:
             task.cancel()
 
     app = FastAPI(title="Portal", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.handoffs = store
     app.state.monitor = monitor
-    app.include_router(build_router(settings, store, rasa))
+    app.state.feed = feed
+    app.include_router(build_router(settings, store, rasa, feed))
     app.add_middleware(
         CORSMiddleware,
         allow_origins=[settings.portal_origin],

@@ -84,7 +84,7 @@ def signin(lang: str, users: list[tuple[str, str, str]]) -> str:
     body = (
         f"<header><h1>{escape(t['title'])}</h1>"
         f'<a href="/signin?lang={t["other"]}" lang="{t["other"]}">{t["language"]}</a></header>'
-        f'<main><h2>{escape(t["signin"])}</h2><p>{escape(t["pick"])}</p>'
+        f"<main><h2>{escape(t['signin'])}</h2><p>{escape(t['pick'])}</p>"
         f'<ul class="users">{buttons}</ul></main>'
     )
     return _page(lang, t["signin"], body, widget=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -33,6 +35,14 @@ class WebSettings(BaseSettings):
     handoff_timeout_seconds: float = Field(300, alias="HANDOFF_TIMEOUT_SECONDS", gt=0)
     agent_demo_password: str = Field("support-demo", alias="AGENT_DEMO_PASSWORD", min_length=8)
     handoff_monitor: bool = Field(True, alias="HANDOFF_MONITOR")
+    # The console's feed: with RABBITMQ_HOST set (the production profile), the events Rasa publishes on
+    # RabbitMQ (the same settings as endpoints.scale.yml's event broker); without, Rasa's tracker API.
+    rabbitmq_host: str = Field("", alias="RABBITMQ_HOST")
+    rabbitmq_port: int = Field(5672, alias="RABBITMQ_PORT", gt=0, lt=65536)
+    rabbitmq_user: str = Field("guest", alias="RABBITMQ_USER")
+    rabbitmq_password: str = Field("guest", alias="RABBITMQ_PASSWORD")
+    rabbitmq_queue: str = Field("settle_events", alias="RABBITMQ_QUEUE", min_length=1)
+    rabbitmq_exchange: str = Field("settle_events", alias="RABBITMQ_EXCHANGE", min_length=1)
     # Agent console sign-in: this many failures within the window lock the account (normalised e-mail)
     # or the client address (IPv6: its /64) for the lockout period. Counted in the web database.
     console_signin_max_failures_per_account: int = Field(
@@ -43,6 +53,11 @@ class WebSettings(BaseSettings):
     )
     console_signin_window_seconds: int = Field(900, alias="CONSOLE_SIGNIN_WINDOW_SECONDS", gt=0)
     console_signin_lockout_seconds: int = Field(900, alias="CONSOLE_SIGNIN_LOCKOUT_SECONDS", gt=0)
+
+    @property
+    def rabbitmq_url(self) -> str:
+        user, password = quote(self.rabbitmq_user, safe=""), quote(self.rabbitmq_password, safe="")
+        return f"amqp://{user}:{password}@{self.rabbitmq_host}:{self.rabbitmq_port}/"
 
     @property
     def token_rules(self) -> tokens.TokenRules:

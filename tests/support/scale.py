@@ -56,7 +56,8 @@ def create_tracker_tables(database: str) -> None:
 
 
 def scale_settings(tracker_database: str, queue: str) -> dict[str, str]:
-    """What a Rasa replica of the production profile gets, on this test's database and queue."""
+    """What a Rasa replica of the production profile gets, on this test's database and queue (its
+    exchange has the queue's name: no other Rasa on the machine publishes to it)."""
     return {
         "RASA_ENDPOINTS": "endpoints.scale.yml",
         "TRACKER_DB_HOST": "127.0.0.1",
@@ -68,6 +69,7 @@ def scale_settings(tracker_database: str, queue: str) -> dict[str, str]:
         "RABBITMQ_USER": "guest",
         "RABBITMQ_PASSWORD": "guest",
         "RABBITMQ_QUEUE": queue,
+        "RABBITMQ_EXCHANGE": queue,
     }
 
 
@@ -87,11 +89,13 @@ async def _drain(queue_name: str, delete: bool) -> list[str]:
             bodies.append(message.body.decode())
         if delete:
             await queue.delete(if_unused=False, if_empty=False)
+            await channel.exchange_delete(queue_name)  # scale_settings' exchange of the same name
     return bodies
 
 
 def drain_queue(queue_name: str, delete: bool = True) -> list[str]:
-    """Every message published on the queue so far; then the queue is deleted, unless told not to."""
+    """Every message published on the queue so far; then the queue and its exchange are deleted, unless
+    told not to."""
     return asyncio.run(_drain(queue_name, delete))
 
 

@@ -29,6 +29,7 @@ from billing.db import make_engine
 from security import tokens
 from tests.support.stack import TEST_SECRET
 from web.app import AGENTS, create_app
+from web.handoff.feed import BrokerFeed, EventLog
 from web.handoff.models import create_schema
 from web.handoff.monitor import HandoffMonitor
 from web.handoff.rasa import RasaGateway
@@ -638,3 +639,90 @@ def test_a_typing_indicator_goes_out_by_itself() -> None:
     assert board.is_typing("c1")
     now[0] = 105.0
     assert not board.is_typing("c1")
+
+
+# ------------------------------------------------------------------------------ the broker feed
+
+
+@pytest.fixture
+async def broker_web(
+    billing: str, store: HandoffStore, rasa: FakeRasa
+) -> AsyncIterator[tuple[httpx.AsyncClient, EventLog]]:
+    """The web app with the production profile's feed: events come from the broker's copy in the web
+    database (filled here as the consumer fills it; `tests/web/test_feed.py` runs the consumer)."""
+    settings = WebSettings(  # type: ignore[call-arg]
+        _env_file=None,
+        AUTH_TOKEN_SECRET=TEST_SECRET,
+        BILLING_URL=billing,
+        RASA_URL="http://rasa.test",
+        RASA_JWT_SECRET=RASA_SECRET,
+        HANDOFF_MONITOR=False,
+    )
+    gateway = RasaGateway("http://rasa.test", RASA_SECRET, transport=httpx.MockTransport(rasa.handler))
+    log = EventLog(store.engine)
+    feed = BrokerFeed(log, "amqp://guest:guest@127.0.0.1:9/", "unused", "unused")
+    app = create_app(settings, store=store, rasa=gateway, feed=feed)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://portal.test"
+    ) as client:
+        client.app = app  # type: ignore[attr-defined]
+        yield client, log
+
+
+def delivered(log: EventLog, conversation_id: str, *events: dict[str, Any]) -> None:
+    for event in events:
+        log.add(json.dumps({"sender_id": conversation_id, **event}).encode())
+
+
+def tracker_reads(rasa: FakeRasa) -> int:
+    return sum(1 for method, path, _ in rasa.calls if method == "GET" and path.endswith("/tracker"))
+
+
+async def test_with_the_broker_feed_the_console_reads_the_delivered_events_not_rasa(
+    broker_web: tuple[httpx.AsyncClient, EventLog], rasa: FakeRasa
+) -> None:
+    web, log = broker_web
+    conversation = rasa.conversation(ALICE[0])
+    asked = await ask(web, conversation)
+    assert asked.status_code == 201, asked.text
+    reads = tracker_reads(rasa)  # whose conversation it is: asked of Rasa itself, once
+    assert reads == 1
+    delivered(
+        log,
+        conversation,
+        {"event": "user", "text": "I want to pay", "timestamp": 1.0, "metadata": {"user": ALICE[0]}},
+        {"event": "bot", "text": "Your card expired.", "timestamp": 2.0},
+        {"event": "user", "text": "a person please", "timestamp": 3.0, "metadata": {"user": ALICE[0]}},
+    )
+    agent = await agent_session(web, "agent1@support.example")
+    detail = (await web.get(f"/console/api/handoffs/{asked.json()['id']}", headers=agent)).json()
+    assert [m["text"] for m in detail["transcript"]] == [
+        "I want to pay",
+        "Your card expired.",
+        "a person please",
+    ]
+    await web.app.state.monitor.tick()  # type: ignore[attr-defined]
+    assert tracker_reads(rasa) == reads  # neither the console nor the monitor read Rasa's tracker
+    rasa.down = True  # and the console still shows the conversation while Rasa does not answer
+    detail = (await web.get(f"/console/api/handoffs/{asked.json()['id']}", headers=agent)).json()
+    assert len(detail["transcript"]) == 3
+
+
+async def test_with_the_broker_feed_a_cancel_delivered_stops_the_wait(
+    broker_web: tuple[httpx.AsyncClient, EventLog], rasa: FakeRasa, store: HandoffStore
+) -> None:
+    web, log = broker_web
+    conversation = rasa.conversation(ALICE[0])
+    handoff = (await ask(web, conversation)).json()
+    monitor: HandoffMonitor = web.app.state.monitor  # type: ignore[attr-defined]
+    await monitor.tick()
+    assert store.get(handoff["id"])["state"] == "requested"
+    rasa.events[conversation].append(  # in Rasa's tracker only: not yet delivered, not seen
+        {"event": "user", "text": "cancel", "timestamp": 9e9, "parse_data": {"intent": {"name": "cancel"}}}
+    )
+    await monitor.tick()
+    assert store.get(handoff["id"])["state"] == "requested"
+    delivered(log, conversation, rasa.events[conversation][-1])
+    await monitor.tick()
+    assert store.get(handoff["id"])["outcome"] == "cancelled"
+    assert rasa.sent("/trigger_intent")[-1]["entities"]["handoff_mode"] == "cancelled"

@@ -21,6 +21,7 @@ from security import tokens
 from security.cards import find_card_data
 from web import history
 from web.handoff import context, pages
+from web.handoff.feed import ConversationFeed, RasaFeed
 from web.handoff.models import Agent
 from web.handoff.rasa import RasaGateway, RasaUnavailable
 from web.handoff.store import HandoffError, HandoffStore, Requester
@@ -34,7 +35,7 @@ CONSOLE_COOKIE = "console_session"
 PORTAL_COOKIE = "portal_session"
 CONSOLE_AUDIENCE = "m365-console"
 SESSION_ID = r"^[A-Za-z0-9_-]{8,64}$"
-STREAM_INTERVAL = 0.4  # seconds between looks at the database / the tracker for a live stream
+STREAM_INTERVAL = 0.4  # seconds between looks at the database / the conversation feed for a live stream
 WRONG_CREDENTIALS = "Unknown e-mail or wrong password."
 JOINED = {
     "fr": "{name}, du support, a rejoint la conversation.",
@@ -110,10 +111,12 @@ def build_router(
     settings: WebSettings,
     store: HandoffStore,
     rasa: RasaGateway,
+    feed: ConversationFeed | None = None,
     typing_board: TypingBoard | None = None,
     signin_throttle: SigninThrottle | None = None,
 ) -> APIRouter:
     router = APIRouter()
+    feed = feed or RasaFeed(rasa)
     board = typing_board or TypingBoard()
     throttle = signin_throttle or SigninThrottle(
         store.engine, SigninLimits.from_settings(settings), store.clock
@@ -167,6 +170,8 @@ def build_router(
         except tokens.InvalidToken as refused:
             return error(401, refused.code, refused.message)
         try:
+            # Whose conversation it is, from Rasa itself: an authorization decision is not made on a
+            # copy that may lag behind (the broker feed).
             events = await rasa.events(body.conversation_id)
         except RasaUnavailable as down:
             return error(503, "assistant_unavailable", str(down))
@@ -420,7 +425,7 @@ def build_router(
     async def _detail(handoff_id: int, with_context: bool) -> dict[str, Any]:
         handoff = await run_in_threadpool(store.get, handoff_id)
         try:
-            events = await rasa.events(handoff["conversation_id"])
+            events = await feed.events(handoff["conversation_id"])
         except RasaUnavailable:
             events = []
         result: dict[str, Any] = {

@@ -1,11 +1,12 @@
-"""The handoff tables: agents, handoffs (one row per request) and the append-only audit log."""
+"""The handoff tables: agents, handoffs (one row per request), the append-only audit log, and the
+conversation events the event broker delivered (the console's copy of the trackers, `feed.py`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, Index, Integer, String, Text, text
+from sqlalchemy import JSON, DateTime, Engine, Float, Index, Integer, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # States of a handoff (docs/design.md): requested (queued, conversation paused) -> assigned (an agent holds
@@ -70,6 +71,20 @@ class AuditEntry(Base):
     handoff_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
     conversation_id: Mapped[str | None] = mapped_column(String(64), default=None)
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class ConversationEvent(Base):
+    """One Rasa event as the broker delivered it (token-free: Rasa's tracker store strips tokens before
+    publishing). A redelivered message has the same digest and is stored once."""
+
+    __tablename__ = "conversation_events"
+    __table_args__ = (Index("conversation_events_in_order", "conversation_id", "timestamp", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(String(255))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    timestamp: Mapped[float] = mapped_column(Float)
+    body: Mapped[str] = mapped_column(Text)
 
 
 def create_schema(engine: Engine) -> None:

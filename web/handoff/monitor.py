@@ -1,5 +1,6 @@
 """Background duties of the web service: hand back conversations nobody claimed in time, and stop
-waiting when the user writes "cancel" in the chat (their message reaches the paused tracker)."""
+waiting when the user writes "cancel" in the chat (their message reaches the paused tracker, and the
+conversation feed: Rasa's tracker, or what the event broker delivered)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from fastapi.concurrency import run_in_threadpool
 
 from billing.clock import as_utc
+from web.handoff.feed import ConversationFeed
 from web.handoff.rasa import RasaGateway, RasaUnavailable
 from web.handoff.store import HandoffError, HandoffStore
 
@@ -29,8 +31,8 @@ def wrote_cancel(events: list[dict[str, Any]], since: float) -> bool:
 
 
 class HandoffMonitor:
-    def __init__(self, store: HandoffStore, rasa: RasaGateway, interval: float = 0.5):
-        self.store, self.rasa, self.interval = store, rasa, interval
+    def __init__(self, store: HandoffStore, rasa: RasaGateway, feed: ConversationFeed, interval: float = 0.5):
+        self.store, self.rasa, self.feed, self.interval = store, rasa, feed, interval
 
     async def run(self) -> None:
         while True:
@@ -45,7 +47,7 @@ class HandoffMonitor:
             await self._give_back(handoff, "timeout", "system")
         for handoff in await run_in_threadpool(self.store.waiting):
             try:
-                events = await self.rasa.events(handoff["conversation_id"])
+                events = await self.feed.events(handoff["conversation_id"])
             except RasaUnavailable:
                 continue
             since = as_utc_timestamp(handoff["requested_at"])
