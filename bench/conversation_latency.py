@@ -88,6 +88,7 @@ class Target:
     service: Service
     script: Script
     metadata: dict[str, Any]
+    processes: dict[str, int] = field(default_factory=dict)  # name: pid, whose CPU each turn costs
 
 
 @dataclass
@@ -102,6 +103,7 @@ class Level:
     off_example: str = ""
     seconds: float = 0.0
     costs: dict[str, dict[str, float]] = field(default_factory=dict)  # stage: calls and ms per turn
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # process: CPU ms per measured turn
 
     @property
     def turns_per_second(self) -> float:
@@ -130,6 +132,7 @@ class Level:
             "off_replies": self.off,
             "off_example": self.off_example,
             **({"cost_per_turn": self.costs} if self.costs else {}),
+            **({"cpu_ms_per_turn": self.cpu_ms} if self.cpu_ms else {}),
         }
 
 
@@ -209,7 +212,7 @@ def wait_ready(service: Service, timeout: float = START_TIMEOUT) -> None:
 
 
 @contextmanager
-def our_stack() -> Iterator[tuple[Service, str, str]]:
+def our_stack() -> Iterator[tuple[Service, dict[str, int], str, str]]:
     """Billing (fresh SQLite), actions and Rasa on our model; yields (rasa, billing url, database url)."""
     if not MODEL.exists():
         raise RuntimeError(f"no trained model at {MODEL}: run `make model` first")
@@ -220,7 +223,8 @@ def our_stack() -> Iterator[tuple[Service, str, str]]:
         action_server(OURS_DIR, billing.url) as actions,
         rasa_server(OURS_DIR, MODEL, actions.url, billing.url) as rasa,
     ):
-        yield rasa, billing.url, database_url
+        pids = {"rasa": rasa.process.pid, "actions": actions.process.pid, "billing": billing.process.pid}
+        yield rasa, pids, billing.url, database_url
 
 
 def peak_rss_mib(service: Service) -> float | None:
@@ -233,6 +237,20 @@ def peak_rss_mib(service: Service) -> float | None:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return None
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a live process has used so far (/proc/<pid>/stat), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def cpu_over(processes: dict[str, int], start: float, end: float) -> dict[str, float]:
+    """CPU seconds each process used between two `time.perf_counter()` instants (waits for both)."""
+    await asyncio.sleep(max(0.0, start - time.perf_counter()))
+    before = {name: cpu_seconds(pid) for name, pid in processes.items()}
+    await asyncio.sleep(max(0.0, end - time.perf_counter()))
+    return {name: cpu_seconds(pid) - before[name] for name, pid in processes.items()}
 
 
 def tail(path: Path, lines: int = 30) -> str:
@@ -282,10 +300,14 @@ async def run_level(target: Target, concurrency: int, seconds: float, warmup: fl
     ) as http:
         measure_from = time.perf_counter() + warmup
         deadline = measure_from + seconds
+        processes = target.processes or {target.name: target.service.process.pid}
+        cpu = asyncio.create_task(cpu_over(processes, measure_from, deadline))
         await asyncio.gather(
             *(converse(http, target, w, measure_from, deadline, level) for w in range(concurrency))
         )
         level.seconds = max(time.perf_counter(), deadline) - measure_from
+        if level.latencies:
+            level.cpu_ms = {n: round(s / len(level.latencies) * 1000, 1) for n, s in (await cpu).items()}
     if target.service.process.poll() is not None:
         raise RuntimeError(f"{target.service.name} died under load:\n{tail(target.service.log)}")
     return level
@@ -476,6 +498,9 @@ def measure(targets: list[Target], levels: list[int], seconds: float) -> dict[in
             )
             if level.costs:
                 print_costs(level)
+            if level.cpu_ms:
+                shares = ", ".join(f"{name} {ms:.0f} ms" for name, ms in level.cpu_ms.items())
+                print(f"        CPU per turn: {shares}")
             results.setdefault(concurrency, {})[target.name] = level
     return results
 
@@ -494,9 +519,9 @@ def bench(args: argparse.Namespace) -> None:
         print("starting billing, actions and Rasa on our model ...")
         os.environ["TURN_COSTS"] = str(COSTS_DIR)  # our processes time their stages (measure/)
         booting = time.monotonic()
-        ours, billing_url, database_url = stack.enter_context(our_stack())
+        ours, pids, billing_url, database_url = stack.enter_context(our_stack())
         token = mint_token(database_url, USER)
-        targets = [Target("ours", ours, OURS_SCRIPT, {"token": token})]
+        targets = [Target("ours", ours, OURS_SCRIPT, {"token": token}, pids)]
         if stock is not None:
             wait_ready(stock)
             targets.insert(0, Target("stock", stock, STOCK_SCRIPT, {}))
