@@ -16,9 +16,8 @@ ROOT = Path(__file__).parents[2]
 
 
 def language_entities(text: str, intent: str = "inform", entities: list | None = None) -> list[dict]:
-    message = Message(
-        data={"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": list(entities or [])}
-    )
+    message = Message(data={"text": text, "intent": {"name": intent, "confidence": 1.0},
+                            "entities": list(entities or [])})
     return LanguageDetector().process([message])[0].get("entities")
 
 

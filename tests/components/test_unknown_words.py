@@ -17,13 +17,8 @@ TAUGHT = Vocabulary(["pay", "my", "bill", "exchange", "paiement", "carte", "oui"
 
 
 def predicted(fallback: UnknownWordsFallback, text: str) -> tuple[str, list[str]]:
-    message = Message(
-        data={
-            "text": text,
-            "intent": {"name": "cancel", "confidence": 0.91},
-            "intent_ranking": [{"name": "cancel", "confidence": 0.91}],
-        }
-    )
+    message = Message(data={"text": text, "intent": {"name": "cancel", "confidence": 0.91},
+                            "intent_ranking": [{"name": "cancel", "confidence": 0.91}]})
     message = fallback.process([message])[0]
     return message.get("intent")["name"], [r["name"] for r in message.get("intent_ranking")]
 
@@ -34,29 +29,12 @@ def test_no_word_taught_is_not_understood(text):
     assert TAUGHT.knows_none_of(text)
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "pay my bill",
-        "Régler",
-        "PAY",
-        "blah blah exchange",  # one word taught is enough
-        "exchnage",
-        "paiment",
-        "cartes",  # one letter from a word of four letters or more
-        "ouiii",
-        "Myyy",
-        "bil",
-        "payyyy",  # letters held down, or dropped from a double letter
-        "12/27",
-        "4242",
-        "•••• 4242",
-        "/affirm",
-        "",
-        "?!",
-        "😀",  # data, payloads, nothing to read
-    ],
-)
+@pytest.mark.parametrize("text", [
+    "pay my bill", "Régler", "PAY", "blah blah exchange",  # one word taught is enough
+    "exchnage", "paiment", "cartes",  # one letter from a word of four letters or more
+    "ouiii", "Myyy", "bil", "payyyy",  # letters held down, or dropped from a double letter
+    "12/27", "4242", "•••• 4242", "/affirm", "", "?!", "😀",  # data, payloads, nothing to read
+])
 def test_a_taught_word_a_typo_or_data_is_left_to_the_model(text):
     assert not TAUGHT.knows_none_of(text)
 
