@@ -257,7 +257,7 @@ def test_the_console_sees_every_handoff_through_the_broker(stack, replicas) -> N
     agent.call(
         "POST", f"/handoffs/{handoffs[helped]}/messages", json={"text": "Hello, Agent One here."}
     ).raise_for_status()
-    eventually(lambda: _assert_equal(shown(helped)[-1], ("bot", "Hello, Agent One here.")))
+    eventually(lambda: _assert_equal(shown(helped)[-1], ("agent", "Hello, Agent One here.")))
 
     # The console's copy is the store's, event for event, for every conversation of the module.
     def copy_complete() -> None:
