@@ -77,7 +77,7 @@ OURS_SCRIPT: Script = (
 WARMUP_SECONDS = 3.0
 TURN_TIMEOUT = 60.0
 START_TIMEOUT = 240.0
-GOAL_LEVEL, GOAL_THROUGHPUT_RATIO, GOAL_P95_MS = 10, 1.2, 250.0
+GOAL_LEVELS, GOAL_THROUGHPUT_RATIO, GOAL_P95_MS, GOAL_P50_MS = (1, 10, 50), 1.0, 400.0, 60.0
 
 
 @dataclass(frozen=True)
@@ -391,22 +391,28 @@ def print_table(rows: list[tuple[str, ...]]) -> None:
 
 
 def goal(results: dict[int, dict[str, Level]]) -> dict[str, Any]:
-    """Whether this run met the goal at GOAL_LEVEL conversations (None when it was not measured)."""
-    at = results.get(GOAL_LEVEL, {})
-    stock, ours = at.get("stock"), at.get("ours")
+    """Whether this run met issue 12's goal: ours at >= GOAL_THROUGHPUT_RATIO x stock's turns/s at every
+    level of GOAL_LEVELS, p95 <= GOAL_P95_MS at 10 conversations and p50 <= GOAL_P50_MS at one (None when
+    a level of it was not measured)."""
     text = (
-        f"ours >= {GOAL_THROUGHPUT_RATIO}x stock throughput and ours p95 <= {GOAL_P95_MS:.0f} ms"
-        f" at {GOAL_LEVEL} conversations"
+        f"ours >= {GOAL_THROUGHPUT_RATIO}x stock turns/s at {', '.join(map(str, GOAL_LEVELS))} conversations,"
+        f" p95 <= {GOAL_P95_MS:.0f} ms at 10, p50 <= {GOAL_P50_MS:.0f} ms at 1"
     )
-    if stock is None or ours is None:
+    pairs = {
+        level: (results.get(level, {}).get("stock"), results.get(level, {}).get("ours"))
+        for level in GOAL_LEVELS
+    }
+    if any(stock is None or ours is None for stock, ours in pairs.values()):
         return {"goal": text, "met": None}
-    throughput = ratio(ours.turns_per_second, stock.turns_per_second)
-    met = throughput >= GOAL_THROUGHPUT_RATIO and ours.ms(95) <= GOAL_P95_MS
+    ratios = {level: ratio(o.turns_per_second, s.turns_per_second) for level, (s, o) in pairs.items()}
+    p95, p50 = pairs[10][1].ms(95), pairs[1][1].ms(50)  # type: ignore[union-attr]
+    met = min(ratios.values()) >= GOAL_THROUGHPUT_RATIO and p95 <= GOAL_P95_MS and p50 <= GOAL_P50_MS
     return {
         "goal": text,
         "met": met,
-        "throughput_ratio": rounded(throughput, 3),
-        "ours_p95_ms": rounded(ours.ms(95), 1),
+        "throughput_ratio": {str(level): rounded(r, 3) for level, r in ratios.items()},
+        "ours_p95_ms_at_10": rounded(p95, 1),
+        "ours_p50_ms_at_1": rounded(p50, 1),
     }
 
 
