@@ -9,6 +9,7 @@ calls the web service makes to Rasa's HTTP API and answers them as Rasa 3.6 does
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import threading
@@ -135,8 +136,11 @@ def store(tmp_path: Path, clock: Clock) -> HandoffStore:
     return handoffs
 
 
-@pytest.fixture
-async def web(billing: str, store: HandoffStore, rasa: FakeRasa) -> AsyncIterator[httpx.AsyncClient]:
+@contextlib.asynccontextmanager
+async def portal_app(
+    billing: str, store: HandoffStore, rasa: FakeRasa, feed: BrokerFeed | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The web app in-process on `store`, talking to `rasa` (and reading `feed` when given)."""
     settings = WebSettings(  # type: ignore[call-arg]
         _env_file=None,
         AUTH_TOKEN_SECRET=TEST_SECRET,
@@ -146,10 +150,16 @@ async def web(billing: str, store: HandoffStore, rasa: FakeRasa) -> AsyncIterato
         HANDOFF_MONITOR=False,
     )
     gateway = RasaGateway("http://rasa.test", RASA_SECRET, transport=httpx.MockTransport(rasa.handler))
-    app = create_app(settings, store=store, rasa=gateway)
+    app = create_app(settings, store=store, rasa=gateway, feed=feed)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://portal.test") as client:
         client.app = app  # type: ignore[attr-defined]
+        yield client
+
+
+@pytest.fixture
+async def web(billing: str, store: HandoffStore, rasa: FakeRasa) -> AsyncIterator[httpx.AsyncClient]:
+    async with portal_app(billing, store, rasa) as client:
         yield client
 
 
@@ -650,22 +660,9 @@ async def broker_web(
 ) -> AsyncIterator[tuple[httpx.AsyncClient, EventLog]]:
     """The web app with the production profile's feed: events come from the broker's copy in the web
     database (filled here as the consumer fills it; `tests/web/test_feed.py` runs the consumer)."""
-    settings = WebSettings(  # type: ignore[call-arg]
-        _env_file=None,
-        AUTH_TOKEN_SECRET=TEST_SECRET,
-        BILLING_URL=billing,
-        RASA_URL="http://rasa.test",
-        RASA_JWT_SECRET=RASA_SECRET,
-        HANDOFF_MONITOR=False,
-    )
-    gateway = RasaGateway("http://rasa.test", RASA_SECRET, transport=httpx.MockTransport(rasa.handler))
     log = EventLog(store.engine)
     feed = BrokerFeed(log, "amqp://guest:guest@127.0.0.1:9/", "unused", "unused")
-    app = create_app(settings, store=store, rasa=gateway, feed=feed)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://portal.test"
-    ) as client:
-        client.app = app  # type: ignore[attr-defined]
+    async with portal_app(billing, store, rasa, feed) as client:
         yield client, log
 
 
