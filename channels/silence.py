@@ -26,20 +26,26 @@ HEALTH_TIMEOUT = httpx.Timeout(2.0, connect=1.0)
 TRUSTED_FOR_SECONDS = 2.0  # a healthy answer is believed this long: one check serves many messages
 
 
-async def action_server_down(agent: Any, client: httpx.AsyncClient) -> bool:
-    """Nothing answers the action server's health check: refused, unreachable, or not even connecting
-    within a second. A server that connects but answers late is busy, not down (seen at 50 concurrent
-    conversations: a 2 s read timeout made the channel apologise for a server that was working): the
-    turn goes ahead, and a turn that still ends in silence gets the apology after it."""
+async def action_server_down(agent: Any, client: httpx.AsyncClient, after_turn: bool = False) -> bool:
+    """Nothing answers the action server's health check: refused, unreachable, or an error status.
+    A server that connects but answers late is busy, not down (seen at 50 concurrent conversations: a 2 s
+    read timeout made the channel apologise for a server that was working). Before a turn, a connection
+    not made within a second is busy too: a replica's own event loop, held by prediction for over a
+    second under load, sees the connect timeout fire before the connection it had made (seen in CI with
+    50 conversations on two replicas: a working server was called down, and a user's message was
+    answered with an apology and dropped). The turn goes ahead; a turn that then ends in silence
+    (`after_turn`) is checked again, and there a connect timeout counts as down."""
     endpoint = getattr(agent, "action_endpoint", None)
     url = getattr(endpoint, "url", None)
     if not url:
         return False
     health = url.rsplit("/webhook", 1)[0] + "/health"
+    busy: tuple[type[httpx.TimeoutException], ...] = (httpx.ReadTimeout, httpx.WriteTimeout)
+    busy += (httpx.PoolTimeout,) if after_turn else (httpx.PoolTimeout, httpx.ConnectTimeout)
     try:
         return (await client.get(health, timeout=HEALTH_TIMEOUT)).status_code != 200
-    except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.PoolTimeout):
-        log.warning("the action server is slow to answer its health check (busy); going ahead")
+    except busy as error:
+        log.warning("the action server's health check: %s, so busy; going ahead", type(error).__name__)
         return False
     except httpx.HTTPError:
         return True
@@ -89,7 +95,9 @@ class ActionServerWatch:
         self, agent: Any, sender_id: str, output_channel: str, locale: str
     ) -> Optional[dict[str, Any]]:
         """After a turn that produced no message: the apology, when the action server went away."""
-        if agent is None or agent.tracker_store is None or not await action_server_down(agent, self._http()):
+        if agent is None or agent.tracker_store is None or not await action_server_down(
+            agent, self._http(), after_turn=True
+        ):
             return None
         self._healthy_until = 0.0
         tracker = await agent.tracker_store.retrieve(sender_id)

@@ -4,6 +4,9 @@ and one health check at a time however many messages arrive together."""
 from __future__ import annotations
 
 import asyncio
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
@@ -79,3 +82,37 @@ async def test_a_watch_sees_a_server_go_down_once_its_trust_runs_out() -> None:
         port = up.port
         assert await watch.down(agent(port)) is False
     assert await watch.down(agent(port)) is True
+
+
+
+@contextmanager
+def not_connecting() -> Iterator[int]:
+    """A port whose connections are not made: a listener with a full backlog drops new SYNs, so a
+    client's connect times out for real (what a replica sees when its loop is held past the timeout)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    queued = [socket.socket() for _ in range(3)]
+    for client in queued:
+        client.setblocking(False)
+        client.connect_ex(("127.0.0.1", port))
+    try:
+        yield port
+    finally:
+        for client in queued:
+            client.close()
+        listener.close()
+
+
+async def test_a_connect_timeout_before_a_turn_is_busy_not_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(silence, "HEALTH_TIMEOUT", silence.httpx.Timeout(2.0, connect=0.2))
+    with not_connecting() as port:
+        assert await down(port) is False
+
+
+async def test_a_connect_timeout_after_a_silent_turn_is_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(silence, "HEALTH_TIMEOUT", silence.httpx.Timeout(2.0, connect=0.2))
+    with not_connecting() as port:
+        async with silence.httpx.AsyncClient() as client:
+            assert await action_server_down(agent(port), client, after_turn=True) is True

@@ -135,14 +135,20 @@ def test_conversations_alternating_between_replicas_keep_one_coherent_tracker(st
     token = mint_token(stack["database_url"], "bob@contoso.com")
     senders = [f"replica-{n}-{uuid.uuid4().hex[:10]}" for n in range(CONVERSATIONS)]
 
+    said: dict[str, list[tuple[str, str, list[str]]]] = {sender: [] for sender in senders}
+
+    async def say(client: httpx.AsyncClient, replica: Service, sender: str, text: str) -> None:
+        replies = await _say(client, replica, sender, token, text)
+        said[sender].append((replica.url, text, [str(reply.get("text")) for reply in replies]))
+
     async def conversation(client: httpx.AsyncClient, n: int, sender: str) -> None:
         order = [first, second] if n % 2 else [second, first]
         for i, text in enumerate(BEFORE):
-            await _say(client, order[i % 2], sender, token, text)
+            await say(client, order[i % 2], sender, text)
         together = zip(order, AT_ONCE, strict=True)
-        await asyncio.gather(*(_say(client, replica, sender, token, text) for replica, text in together))
+        await asyncio.gather(*(say(client, replica, sender, text) for replica, text in together))
         for text in AFTER:
-            await _say(client, order[1], sender, token, text)
+            await say(client, order[1], sender, text)
 
     async def everyone() -> None:
         limits = httpx.Limits(max_connections=2 * CONVERSATIONS)
@@ -153,9 +159,11 @@ def test_conversations_alternating_between_replicas_keep_one_coherent_tracker(st
     stored = stored_events(replicas["database"])
     for sender in senders:
         texts = user_texts(stored[sender])
-        assert texts[: len(BEFORE)] == BEFORE, f"{sender}: {texts}"
-        assert sorted(texts[len(BEFORE) : -len(AFTER)]) == sorted(AT_ONCE), f"{sender}: {texts}"
-        assert texts[-len(AFTER) :] == AFTER and len(texts) == len(BEFORE + AT_ONCE + AFTER), texts
+        # On failure, what each replica answered to each message (an apology shows which path dropped it).
+        answers = f"{sender}: stored {texts}; answered {said[sender]}"
+        assert texts[: len(BEFORE)] == BEFORE, answers
+        assert sorted(texts[len(BEFORE) : -len(AFTER)]) == sorted(AT_ONCE), answers
+        assert texts[-len(AFTER) :] == AFTER and len(texts) == len(BEFORE + AT_ONCE + AFTER), answers
         assert_coherent(sender, stored[sender])
     published = drain_queue(replicas["queue"], delete=False)
     assert not [body for body in published if JWT.search(body)], "a user token went through the broker"
