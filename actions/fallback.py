@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import label, language_of, latest_metadata, latest_user_index
 from actions.handoff import request_handoff
-from actions.settle import ask_again
+from actions.settle_asks import ask_again
 from reading.words import wordless
 
 LONG_MESSAGE = 1000

@@ -23,7 +23,8 @@ from rasa_sdk.events import (
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import language_of, latest_user_index, user_token
-from actions.settle import METHODS, SAVED_BY, forget_flow, repeat_confirmation
+from actions.settle_asks import repeat_confirmation
+from actions.settle_slots import METHODS, SAVED_BY, forget_flow
 
 WEB_URL = os.environ.get("WEB_URL", "http://127.0.0.1:8080")
 FORMS = ("settle_form",)

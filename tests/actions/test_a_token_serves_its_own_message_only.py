@@ -6,7 +6,7 @@ from __future__ import annotations
 from rasa_sdk import Tracker
 
 from actions.context import user_token
-from actions.settle import ActionSettle
+from actions.settle_payment import ActionSettle
 from tests.actions.demo import EXCHANGE, named, succeeded
 from tests.support.trackers import Conversation, responses, tracker
 

@@ -15,7 +15,8 @@ import httpx
 import pytest
 
 from actions.billing_client import BillingClient, BillingUnavailable
-from actions.settle import ActionCancelPayment, ActionExplainBalance, ActionSettle
+from actions.settle_digressions import ActionCancelPayment, ActionExplainBalance
+from actions.settle_payment import ActionSettle
 from tests.actions.demo import (
     BASIC,
     BOB_MASTERCARD,

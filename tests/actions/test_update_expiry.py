@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from actions import update_expiry
-from actions.settle import ActionExplainBalance
+from actions.settle_digressions import ActionExplainBalance
 from tests.actions.demo import ALICE_VISA, STANDARD, named, subscription, succeeded
 from tests.support.trackers import Conversation, responses, vaulted
 

@@ -268,7 +268,8 @@ class Conversation:
     ) -> Turn:
         """A message to the procedure: the form validates it (or starts with it), then asks the next
         question; once complete, `action_settle` runs (the rule "the procedure is complete")."""
-        from actions.settle import ActionSettle, ValidateSettleForm
+        from actions.settle import ValidateSettleForm
+        from actions.settle_payment import ActionSettle
 
         await self.message(text, intent, entities, vault, token)
         form = FormAction(FORM, None)
@@ -314,7 +315,7 @@ class Conversation:
         return turn
 
     async def _ask(self, slot: str) -> list[dict[str, Any]]:
-        from actions.settle import ASKS
+        from actions.settle_asks import ASKS
 
         if slot in ASKS:
             dispatcher = CollectingDispatcher()
