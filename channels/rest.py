@@ -13,6 +13,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from assistant.settings import Settings
 from channels.identity import SENDER_ID, Owners, verify_user_token
 from channels.silence import (
     ActionServerWatch,
@@ -22,7 +23,6 @@ from channels.silence import (
 )
 from channels.vault import conversation_paused, redact
 from reading.words import wordless
-from security.tokens import TokenRules
 
 log = logging.getLogger(__name__)
 LARGEST_METADATA = 4096  # a token, a locale, a button's title: stored on every event, so bounded
@@ -66,9 +66,9 @@ class RedactingRestInput(RestInput):
     Every message is authorized by its own token: the user it names must own the conversation (the
     user of its first message). Anything else is refused before Rasa sees it, with no reply content."""
 
-    def __init__(self, billing_url: str = "http://127.0.0.1:8081") -> None:
-        self.billing_url = billing_url
-        self.token_rules = TokenRules.from_env()
+    def __init__(self, settings: Settings) -> None:
+        self.billing_url = settings.billing_url
+        self.token_rules = settings.token_rules
         self.owners = Owners()
         self.watch = ActionServerWatch()
 
@@ -78,7 +78,8 @@ class RedactingRestInput(RestInput):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> InputChannel:
-        return cls(**(credentials or {}))
+        """Rasa's start hook for a channel: the settings are read here, once (credentials.yml: none)."""
+        return cls(Settings.from_environment())
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("rest_redacting_webhook", __name__)

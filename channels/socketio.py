@@ -12,7 +12,6 @@ Fixes and additions over Rasa 3.6.21's `SocketIOInput`:
 from __future__ import annotations
 
 import logging
-import os
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -20,12 +19,13 @@ from typing import Any, Optional
 
 import jwt
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput
-from sanic import Blueprint, Sanic, response
+from rasa.core.channels.socketio import SocketIOInput
+from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from socketio import AsyncRedisManager, AsyncServer
+from socketio import AsyncServer
 
+from assistant.settings import Settings
 from channels.identity import Owners, verify_user_token
 from channels.rest import encodable, triage_for
 from channels.silence import (
@@ -34,13 +34,12 @@ from channels.silence import (
     not_saved_apology,
     store_apology,
 )
+from channels.socket_room import SafeSocketBlueprint, WidgetOutput, shared_rooms
 from channels.vault import redact
 from security.cards import find_card_data
-from security.tokens import TokenRules
 
 log = logging.getLogger(__name__)
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-FORWARDED_METADATA = ("utter_action", "agent_name", "sender_role", "handoff", "language")
 
 
 def verify_service_token(token: str, secret: str) -> bool:
@@ -68,80 +67,17 @@ def _message_id(data: dict[str, Any]) -> str:
     return value[:64] if isinstance(value, str) else ""
 
 
-class WidgetOutput(OutputChannel):
-    """Emits each bot message to the conversation's room, metadata included."""
-
-    def __init__(self, sio: AsyncServer, bot_message_evt: str = "bot_uttered") -> None:
-        self.sio = sio
-        self.bot_message_evt = bot_message_evt
-        self.sent = 0  # messages of this turn (one output channel per user message)
-
-    @classmethod
-    def name(cls) -> str:
-        return "socketio"
-
-    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        payload: dict[str, Any] = {"text": message.get("text") or ""}
-        buttons: list[dict[str, Any]] = message.get("buttons") or message.get("quick_replies") or []
-        if buttons:
-            payload["quick_replies"] = [
-                {"content_type": "text", "title": b.get("title"), "payload": b.get("payload")}
-                for b in buttons
-            ]
-        if message.get("custom"):
-            payload["custom"] = message["custom"]
-        payload["metadata"] = {key: message[key] for key in FORWARDED_METADATA if message.get(key)}
-        await self.sio.emit(self.bot_message_evt, payload, room=recipient_id)
-        self.sent += 1
-
-    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self.send_response(recipient_id, {"text": text, **kwargs})
-
-
-class _Blueprint(SocketBlueprint):
-    """Keeps the Sanic app, whose agent tells which slot the conversation is asking for."""
-
-    def register(self, app: Sanic, options: dict[str, Any]) -> None:
-        self.ctx.app = app
-        engine = self.ctx.sio.eio
-        handle_request = engine.handle_request
-
-        async def refuse_malformed(request: Request, *args: Any, **kwargs: Any) -> Any:
-            """engine.io raises ValueError on a payload it cannot decode (e.g. over 16 packets in one
-            poll): a 400 for the client, not a 500 and a traceback."""
-            try:
-                return await handle_request(request, *args, **kwargs)
-            except ValueError:
-                log.info("socket.io request refused: malformed engine.io payload")
-                return response.json({"error": "malformed socket.io payload"}, status=400)
-
-        engine.handle_request = refuse_malformed  # before attach, which binds the route to it
-        super().register(app, options)
-
-
-def shared_rooms() -> dict[str, Any]:
-    """With several replicas (SOCKETIO_REDIS_URL set), what one replica emits to a conversation's room
-    reaches the socket another replica holds: an agent's message or typing, posted to any replica."""
-    url = os.environ.get("SOCKETIO_REDIS_URL")
-    return {"client_manager": AsyncRedisManager(url, channel="settle-socketio")} if url else {}
-
-
 class PortalSocketIOInput(SocketIOInput):
     """`channels.socketio.PortalSocketIOInput` in credentials.yml."""
 
-    def __init__(
-        self,
-        billing_url: str = "http://127.0.0.1:8081",
-        cors_origins: Optional[list[str]] = None,
-        socketio_path: str = "/socket.io",
-    ) -> None:
+    def __init__(self, settings: Settings, socketio_path: str = "/socket.io") -> None:
         super().__init__(session_persistence=True, socketio_path=socketio_path)
-        self.billing_url = billing_url
-        portal = os.environ.get("PORTAL_ORIGIN", "http://localhost:8080")
-        self.cors_origins = cors_origins or [portal]
-        self.token_rules = TokenRules.from_env()
+        self.billing_url = settings.billing_url
+        self.cors_origins = [settings.portal_origin]
+        self.token_rules = settings.token_rules
         # The web service signs its calls to `agent_typing` with Rasa's API secret.
-        self.api_secret = os.environ.get("RASA_JWT_SECRET", "")
+        self.api_secret = settings.rasa_jwt_secret
+        self.redis_url = settings.socketio_redis_url
         self.owners = Owners()
         self.watch = ActionServerWatch()
 
@@ -151,14 +87,18 @@ class PortalSocketIOInput(SocketIOInput):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> InputChannel:
-        return cls(**(credentials or {}))
+        """Rasa's start hook for a channel: the settings are read here, once (credentials.yml may set
+        `socketio_path`)."""
+        path = str((credentials or {}).get("socketio_path") or "/socket.io")
+        return cls(Settings.from_environment(), socketio_path=path)
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         return WidgetOutput(self.sio) if self.sio else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_origins, **shared_rooms())
-        webhook = _Blueprint(sio, self.socketio_path, "portal_socketio_webhook", __name__)
+        rooms = shared_rooms(self.redis_url)
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_origins, **rooms)
+        webhook = SafeSocketBlueprint(sio, self.socketio_path, "portal_socketio_webhook", __name__)
         self.sio = sio
 
         @webhook.route("/", methods=["GET"])
@@ -285,6 +225,6 @@ class PortalSocketIOInput(SocketIOInput):
         return webhook
 
     @staticmethod
-    def _agent(webhook: _Blueprint) -> Any:
+    def _agent(webhook: SafeSocketBlueprint) -> Any:
         app = getattr(webhook.ctx, "app", None)
         return getattr(app.ctx, "agent", None) if app else None

@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable
 from typing import Any
 
-import httpx
-
+from clients.billing import BillingClient, BillingRefused, BillingUnavailable, VaultEntry
 from security.cards import BULLETS, find_card_data, partial_card_digits
 
 log = logging.getLogger(__name__)
-TIMEOUT = httpx.Timeout(5.0, connect=1.0)
 SECURITY_CODE_SLOT = "security_code_token"
 CARD_NUMBER_SLOT = "card_number_token"
 HELD_FOR_SECONDS = 120.0
@@ -85,32 +84,23 @@ async def redact(
     if found.invalid_security_code:
         vault["error"] = "invalid_cvc"
     token = metadata.get("token")
-    headers = {"Authorization": f"Bearer {token}"} if isinstance(token, str) else {}
+    billing = BillingClient(billing_url, token if isinstance(token, str) else None)
     try:
-        async with httpx.AsyncClient(base_url=billing_url, timeout=TIMEOUT, headers=headers) as client:
-            if found.card_numbers:
-                entry = await _post(client, "/v1/vault/card-numbers", {"number": found.card_numbers[-1]})
-                vault.update(_named(entry, "card_number_token"))
-            if found.security_code:
-                entry = await _post(client, "/v1/vault/security-codes", {"cvc": found.security_code})
-                vault.update(_named(entry, "security_code_token"))
-    except httpx.HTTPError as error:
-        log.warning("card data masked but not vaulted: %s", type(error).__name__)
+        if found.card_numbers:
+            vault.update(await _vaulted(billing.vault_card_number(found.card_numbers[-1]), CARD_NUMBER_SLOT))
+        if found.security_code:
+            vault.update(await _vaulted(billing.vault_security_code(found.security_code), SECURITY_CODE_SLOT))
+    except BillingUnavailable as error:
+        log.warning("card data masked but not vaulted: %s", error)
         vault["error"] = "vault_unavailable"
     return found.text, {**metadata, "vault": vault}
 
 
-def _named(entry: dict[str, Any], name: str) -> dict[str, Any]:
-    """{name: token, brand, last4} from a vault answer, or {error} when it refused."""
-    if "error" in entry:
-        return {"error": entry["error"]}
-    shown = {key: entry[key] for key in ("brand", "last4") if entry.get(key)}
-    return {name: entry["token"], **shown}
-
-
-async def _post(client: httpx.AsyncClient, path: str, body: dict[str, str]) -> dict[str, Any]:
-    response = await client.post(path, json=body)
-    payload = response.json()
-    if response.status_code >= 400:
-        return {"error": payload.get("error", {}).get("code", "refused")}
-    return dict(payload)
+async def _vaulted(call: Awaitable[VaultEntry], name: str) -> dict[str, Any]:
+    """{name: token, brand, last4} from the vault, or {error: billing's code} when it refused."""
+    try:
+        entry = await call
+    except BillingRefused as refused:
+        return {"error": refused.code}
+    shown = {key: entry.get(key) for key in ("brand", "last4") if entry.get(key)}
+    return {name: entry.get("token"), **shown}
