@@ -75,7 +75,7 @@ audit: .venv-tools/bin/pip-audit ## known vulnerabilities in the lock files (pip
 	.venv-tools/bin/python tools/dependency_audit.py
 
 lint:
-	.venv-svc/bin/ruff check billing web tests/billing tests/web tests/browser tests/smoke tests/tools bench tools/dependency_audit.py tools/scale_profile.py security measure
+	.venv-svc/bin/ruff check billing web tests/billing tests/web tests/browser tests/smoke tests/tools bench tools/dependency_audit.py tools/audit tools/scale_profile.py security measure
 	.venv-rasa/bin/ruff check actions channels components tests/actions tests/live tests/channels tests/components tests/support tests/e2e tools/rasa_run.py security reading measure
 
 typecheck:
