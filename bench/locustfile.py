@@ -34,7 +34,7 @@ from locust import User, between, events, task
 from locust.env import Environment
 from locust.exception import StopUser
 
-from bench.conversation_latency import OURS_SCRIPT
+from bench.conversations import OURS_SCRIPT
 
 ROOT = Path(__file__).resolve().parents[1]
 USER = "alice@contoso.com"

@@ -25,19 +25,10 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from bench.conversation_latency import (
-    BENCH_DIR,
-    MODEL,
-    OURS_SCRIPT,
-    USER,
-    WARMUP_SECONDS,
-    Level,
-    Target,
-    checked,
-    peak_rss_mib,
-    run_level,
-    sanity_pass,
-)
+from bench.closed_loop import WARMUP_SECONDS, run_level, sanity_pass
+from bench.conversation_latency import checked
+from bench.conversations import OURS_SCRIPT, USER, Level, Target
+from bench.servers import BENCH_DIR, MODEL, peak_rss_mib
 from tests.support.scale import (
     create_tracker_tables,
     drain_queue,
