@@ -1,8 +1,8 @@
 """The widget's socket.io channel: replies reach a persistent session, tokens are required.
 
 Stock Rasa 3.6.21 with `session_persistence: true` never awaits `enter_room`, so the socket never
-joins its room and no reply arrives (RASA_FACTS); our channel awaits it. Tests only start Rasa from the
-Procfile with our credentials.yml, so the stock channel is no longer run here.
+joins its room and no reply arrives (docs/rasa_facts.md); our channel awaits it. Tests only start Rasa
+from the Procfile with our credentials.yml, so the stock channel is no longer run here.
 """
 
 from __future__ import annotations
