@@ -1,22 +1,17 @@
-"""A conversation's transcript for the widget, read from the Rasa tracker (server side)."""
+"""A conversation's transcript for the widget and whose conversation it is, from its Rasa events (read
+through `web.rasa_client`)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-import httpx
-import jwt
+from web.rasa_client import Event
 
 PAYLOAD_PREFIX = "/"
 
 
-def api_token(secret: str) -> str:
-    """A JWT for Rasa's HTTP API (`--jwt-secret`), kept on the server."""
-    return jwt.encode({"user": {"username": "portal", "role": "admin"}}, secret, algorithm="HS256")
-
-
-def owner(events: list[dict[str, Any]]) -> str | None:
+def owner(events: list[Event]) -> str | None:
     """The user the conversation belongs to (the channel stores it on every user message)."""
     for event in events:
         if event.get("event") == "user":
@@ -26,7 +21,7 @@ def owner(events: list[dict[str, Any]]) -> str | None:
     return None
 
 
-def transcript(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def transcript(events: list[Event]) -> list[dict[str, Any]]:
     """User and bot messages since the last restart; quick replies marked answered once replied to."""
     messages: list[dict[str, Any]] = []
     for event in events:
@@ -58,7 +53,7 @@ def transcript(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return messages
 
 
-def _shown(text: str, event: dict[str, Any]) -> str:
+def _shown(text: str, event: Event) -> str:
     """A button payload reads as the title the user clicked, when the transcript has it."""
     if not text.startswith(PAYLOAD_PREFIX):
         return text
@@ -72,13 +67,3 @@ def _intent_words(payload: str) -> str:
     except ValueError:
         values = []
     return " ".join([name.replace("_", " "), *map(str, values)]).strip()
-
-
-async def fetch(rasa_url: str, jwt_secret: str, session_id: str) -> list[dict[str, Any]]:
-    async with httpx.AsyncClient(timeout=10) as client:
-        response = await client.get(
-            f"{rasa_url}/conversations/{session_id}/tracker",
-            headers={"Authorization": f"Bearer {api_token(jwt_secret)}"},
-        )
-    response.raise_for_status()
-    return list(response.json().get("events") or [])

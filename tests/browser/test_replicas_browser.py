@@ -29,7 +29,7 @@ from tests.browser.conftest import (
 from tests.support.scale import create_tracker_tables, new_queue_name, postgres_database, scale_settings
 from tests.support.stack import TEST_SECRET, free_port, rasa_server, web_service
 from tools.scale_profile import nginx_conf, read_env
-from web.history import api_token
+from web.rasa_client import api_token
 
 pytestmark = pytest.mark.postgres
 NGINX = "/usr/sbin/nginx"

@@ -1,4 +1,5 @@
-"""Web tests: the portal app in-process, talking to a real billing service on a throwaway database."""
+"""Web tests: the portal app in-process on a throwaway database (migrated and seeded as `python -m web
+serve` does), talking to a real billing service on its own throwaway database."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.stack import TEST_SECRET, billing_service
+from tests.support.stack import billing_service
+from tests.web.web_support import web_database, web_settings
 from web.app import create_app
-from web.settings import WebSettings
 
 
 @pytest.fixture(scope="session")
@@ -21,14 +22,9 @@ def billing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 async def portal(billing: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = WebSettings(  # type: ignore[call-arg]
-        _env_file=None,
-        WEB_DATABASE_URL=f"sqlite:///{tmp_path / 'web.db'}",
-        HANDOFF_MONITOR=False,
-        AUTH_TOKEN_SECRET=TEST_SECRET,
+    settings = web_settings(
+        WEB_DATABASE_URL=web_database(tmp_path / "web.db"),
         BILLING_URL=billing,
-        RASA_URL="http://127.0.0.1:9",
-        RASA_JWT_SECRET="j" * 32,
         PORTAL_ORIGIN="http://portal.test",
     )
     transport = httpx.ASGITransport(app=create_app(settings))

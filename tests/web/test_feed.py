@@ -14,8 +14,9 @@ from typing import Any
 import aio_pika
 import pytest
 
-from billing.db import make_engine
+from tests.web.web_support import web_database
 from web.app import create_app
+from web.db import make_engine
 from web.handoff.feed import (
     MAX_BODY_BYTES,
     BadEvent,
@@ -25,7 +26,6 @@ from web.handoff.feed import (
     after_last_restart,
     parse,
 )
-from web.handoff.models import create_schema
 from web.settings import WebSettings
 
 AMQP = "amqp://guest:guest@127.0.0.1:5672/"
@@ -38,9 +38,7 @@ def body(sender: str, kind: str, stamp: float, **fields: Any) -> bytes:
 
 @pytest.fixture
 def log(tmp_path: Path) -> EventLog:
-    engine = make_engine(f"sqlite:///{tmp_path / 'web.db'}")
-    create_schema(engine)
-    return EventLog(engine)
+    return EventLog(make_engine(web_database(tmp_path / "web.db")))
 
 
 @pytest.mark.parametrize(
@@ -192,11 +190,12 @@ def test_the_app_reads_the_broker_only_when_rabbitmq_is_configured(tmp_path: Pat
         "WEB_DATABASE_URL": f"sqlite:///{tmp_path / 'web.db'}",
     }
     embedded = create_app(WebSettings(**common))  # type: ignore[arg-type]
-    assert isinstance(embedded.state.feed, RasaFeed)
+    assert isinstance(embedded.state.services.feed, RasaFeed)
     settings = WebSettings(  # type: ignore[arg-type]
         **common, RABBITMQ_HOST="mq.internal", RABBITMQ_PASSWORD="p@ss/w:rd", RABBITMQ_QUEUE="console"
     )
     scaled = create_app(settings)
-    assert isinstance(scaled.state.feed, BrokerFeed)
-    assert scaled.state.feed.url == "amqp://guest:p%40ss%2Fw%3Ard@mq.internal:5672/"
-    assert (scaled.state.feed.queue, scaled.state.feed.exchange) == ("console", "settle_events")
+    feed = scaled.state.services.feed
+    assert isinstance(feed, BrokerFeed)
+    assert feed.url == "amqp://guest:p%40ss%2Fw%3Ard@mq.internal:5672/"
+    assert (feed.queue, feed.exchange) == ("console", "settle_events")

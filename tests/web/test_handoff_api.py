@@ -16,46 +16,37 @@ import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import jwt
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from billing.db import make_engine
 from security import tokens
 from tests.support.stack import TEST_SECRET
-from web.app import AGENTS, create_app
+from tests.web.web_support import AGENT_PASSWORD, Clock, web_database, web_settings
+from web import seed
+from web.app import create_app, services
+from web.clock import utcnow
+from web.db import make_engine
+from web.handoff.errors import HandoffError, WrongState
 from web.handoff.feed import BrokerFeed, EventLog
-from web.handoff.models import create_schema
-from web.handoff.monitor import HandoffMonitor
-from web.handoff.rasa import RasaGateway
-from web.handoff.store import HandoffError, HandoffStore, Requester
-from web.settings import WebSettings
+from web.handoff.records import Requester
+from web.rasa_client import RasaClient
+from web.seed import DEMO_AGENTS
+from web.services import Services
 
 RASA_SECRET = "r" * 32
-PASSWORD = "agent-test-password"
+PASSWORD = AGENT_PASSWORD
 ALICE = ("alice@contoso.com", "contoso", ["global_admin"])
 BOB = ("bob@contoso.com", "contoso", ["billing_admin"])
 PAN = "4242 4242 4242 4242"  # public test card number
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-
-
-class Clock:
-    """The fixed date the web tests run on; `advance` moves it."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 class FakeRasa:
@@ -128,38 +119,46 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def store(tmp_path: Path, clock: Clock) -> HandoffStore:
-    engine = make_engine(f"sqlite:///{tmp_path / 'web.db'}")
-    create_schema(engine)
-    handoffs = HandoffStore(engine, timeout_seconds=120, clock=clock)
-    handoffs.seed_agents(AGENTS, PASSWORD)
-    return handoffs
+def database(tmp_path: Path) -> str:
+    return web_database(tmp_path / "web.db")
 
 
-@contextlib.asynccontextmanager
-async def portal_app(
-    billing: str, store: HandoffStore, rasa: FakeRasa, feed: BrokerFeed | None = None
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The web app in-process on `store`, talking to `rasa` (and reading `feed` when given)."""
-    settings = WebSettings(  # type: ignore[call-arg]
-        _env_file=None,
-        AUTH_TOKEN_SECRET=TEST_SECRET,
+def portal_app(
+    billing: str, database: str, rasa: FakeRasa, clock: Clock, feed: BrokerFeed | None = None
+) -> FastAPI:
+    """The web app in-process on `database`, talking to `rasa` (and reading `feed` when given)."""
+    settings = web_settings(
+        WEB_DATABASE_URL=database,
         BILLING_URL=billing,
         RASA_URL="http://rasa.test",
         RASA_JWT_SECRET=RASA_SECRET,
-        HANDOFF_MONITOR=False,
+        HANDOFF_TIMEOUT_SECONDS=120,
     )
-    gateway = RasaGateway("http://rasa.test", RASA_SECRET, transport=httpx.MockTransport(rasa.handler))
-    app = create_app(settings, store=store, rasa=gateway, feed=feed)
+    gateway = RasaClient("http://rasa.test", RASA_SECRET, transport=httpx.MockTransport(rasa.handler))
+    return create_app(settings, clock=clock, rasa=gateway, feed=feed)
+
+
+@contextlib.asynccontextmanager
+async def client_of(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://portal.test") as client:
-        client.app = app  # type: ignore[attr-defined]
         yield client
 
 
 @pytest.fixture
-async def web(billing: str, store: HandoffStore, rasa: FakeRasa) -> AsyncIterator[httpx.AsyncClient]:
-    async with portal_app(billing, store, rasa) as client:
+def app(billing: str, database: str, rasa: FakeRasa, clock: Clock) -> FastAPI:
+    return portal_app(billing, database, rasa, clock)
+
+
+@pytest.fixture
+def store(app: FastAPI) -> Services:
+    """The app's handoff store (agents, queue, transitions) and the rest of its services."""
+    return app.state.services  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def web(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_of(app) as client:
         yield client
 
 
@@ -260,7 +259,7 @@ async def test_the_console_page_sends_strangers_to_sign_in(web: httpx.AsyncClien
     assert (response.status_code, response.headers["location"]) == (303, "/console/signin")
 
 
-async def test_agents_sign_in_with_their_password_only(web: httpx.AsyncClient, store: HandoffStore) -> None:
+async def test_agents_sign_in_with_their_password_only(web: httpx.AsyncClient, store: Services) -> None:
     wrong = await web.post(
         "/console/signin", data={"email": "agent1@support.example", "password": "guess-guess"}
     )
@@ -275,7 +274,7 @@ async def test_agents_sign_in_with_their_password_only(web: httpx.AsyncClient, s
         "/console", headers={"Cookie": f"console_session={right.cookies['console_session']}"}
     )
     assert page.status_code == 200 and "Agent One" in page.text
-    assert [e["action"] for e in store.audit()] == ["signed_in"]
+    assert [e.action for e in store.queue.audit()] == ["signed_in"]
 
 
 async def test_the_assistant_asks_with_the_users_own_token(web: httpx.AsyncClient, rasa: FakeRasa) -> None:
@@ -347,7 +346,7 @@ async def test_a_claimed_conversation_cannot_be_claimed_again(
 
 
 async def test_only_the_holder_talks_and_only_while_holding(
-    web: httpx.AsyncClient, rasa: FakeRasa, store: HandoffStore, agent1: Any, agent2: Any, waiting: Any
+    web: httpx.AsyncClient, rasa: FakeRasa, store: Services, agent1: Any, agent2: Any, waiting: Any
 ) -> None:
     url = f"/console/api/handoffs/{waiting['id']}/messages"
     early = await web.post(url, json={"text": "hello"}, headers=agent1)
@@ -371,8 +370,8 @@ async def test_only_the_holder_talks_and_only_while_holding(
             "handoff": {"state": "assigned", "agent_name": "Agent One"},
         },
     }
-    entry = store.audit(waiting["id"])[-1]
-    assert (entry["actor"], entry["action"], entry["detail"]) == (
+    entry = store.queue.audit(waiting["id"])[-1]
+    assert (entry.actor, entry.action, entry.detail) == (
         "agent1@support.example",
         "agent_message",
         {"text": "Bonjour Alice, je regarde votre facture."},
@@ -383,7 +382,7 @@ async def test_only_the_holder_talks_and_only_while_holding(
     "text", [PAN, "4242-4242-4242-4242", "card 5555555555554444 please", "4242424242424241"]
 )
 async def test_an_agent_cannot_send_a_card_number(
-    web: httpx.AsyncClient, rasa: FakeRasa, store: HandoffStore, agent1: Any, waiting: Any, text: str
+    web: httpx.AsyncClient, rasa: FakeRasa, store: Services, agent1: Any, waiting: Any, text: str
 ) -> None:
     await web.post(f"/console/api/handoffs/{waiting['id']}/claim", headers=agent1)
     before = len(rasa.calls)
@@ -392,12 +391,13 @@ async def test_an_agent_cannot_send_a_card_number(
     )
     assert (refused.status_code, refused.json()["error"]["code"]) == (422, "card_number_refused")
     assert len(rasa.calls) == before
-    assert "4242" * 2 not in json.dumps(store.audit()) and "5555" * 2 not in json.dumps(store.audit())
+    audit = repr(store.queue.audit())
+    assert "4242" * 2 not in audit and "5555" * 2 not in audit
 
 
 @pytest.mark.parametrize(("mode", "language"), [("resume", "fr"), ("restart", "en"), ("payment", "fr")])
 async def test_assigned_to_bot_resumes_rasa_then_triggers_it(
-    web: httpx.AsyncClient, rasa: FakeRasa, store: HandoffStore, agent1: Any, mode: str, language: str
+    web: httpx.AsyncClient, rasa: FakeRasa, store: Services, agent1: Any, mode: str, language: str
 ) -> None:
     waiting = (await ask(web, rasa.conversation(ALICE[0]), language=language)).json()
     await web.post(f"/console/api/handoffs/{waiting['id']}/claim", headers=agent1)
@@ -409,7 +409,7 @@ async def test_assigned_to_bot_resumes_rasa_then_triggers_it(
     assert rasa.sent("/trigger_intent") == [
         {"name": "handoff_returned", "entities": {"handoff_mode": mode, "language": language}}
     ]
-    assert [e["action"] for e in store.audit(waiting["id"])] == ["requested", "claimed", "handed_back"]
+    assert [e.action for e in store.queue.audit(waiting["id"])] == ["requested", "claimed", "handed_back"]
     again = await web.post(
         f"/console/api/handoffs/{waiting['id']}/handback", json={"mode": mode}, headers=agent1
     )
@@ -432,14 +432,14 @@ async def test_illegal_hand_backs_are_refused(
 
 
 async def test_requested_to_bot_when_the_user_cancels(
-    web: httpx.AsyncClient, rasa: FakeRasa, store: HandoffStore, agent1: Any, waiting: Any
+    web: httpx.AsyncClient, rasa: FakeRasa, store: Services, agent1: Any, waiting: Any
 ) -> None:
     alice = {"Cookie": f"portal_session={user_token(ALICE)}"}
     cancelled = await web.post(
         "/api/handoff/cancel", json={"session_id": waiting["conversation_id"]}, headers=alice
     )
     assert cancelled.status_code == 200
-    assert store.get(waiting["id"])["outcome"] == "cancelled"
+    assert store.queue.get(waiting["id"]).outcome == "cancelled"
     assert rasa.sent("/trigger_intent")[-1]["entities"]["handoff_mode"] == "cancelled"
     late = await web.post(f"/console/api/handoffs/{waiting['id']}/claim", headers=agent1)
     assert (late.status_code, late.json()["error"]["code"]) == (409, "not_waiting")
@@ -450,50 +450,51 @@ async def test_requested_to_bot_when_the_user_cancels(
 
 
 async def test_a_held_conversation_cannot_be_cancelled_by_the_user(
-    web: httpx.AsyncClient, store: HandoffStore, agent1: Any, waiting: Any
+    web: httpx.AsyncClient, store: Services, agent1: Any, waiting: Any
 ) -> None:
     await web.post(f"/console/api/handoffs/{waiting['id']}/claim", headers=agent1)
-    with pytest.raises(HandoffError) as refused:
-        store.cancel(waiting["id"], ALICE[0])
-    assert (refused.value.status, refused.value.code) == (409, "agent_holds_it")
+    with pytest.raises(WrongState) as refused:
+        store.transitions.cancel(waiting["id"], ALICE[0])
+    assert refused.value.code == "agent_holds_it"
 
 
 async def test_requested_to_bot_on_timeout_only_for_unclaimed_conversations(
-    web: httpx.AsyncClient, rasa: FakeRasa, store: HandoffStore, clock: Clock, agent1: Any
+    web: httpx.AsyncClient, rasa: FakeRasa, store: Services, clock: Clock, agent1: Any
 ) -> None:
     first = (await ask(web, rasa.conversation(ALICE[0]))).json()
     second = (await ask(web, rasa.conversation(BOB[0]), who=BOB)).json()
     await web.post(f"/console/api/handoffs/{second['id']}/claim", headers=agent1)
-    monitor: HandoffMonitor = web.app.state.monitor  # type: ignore[attr-defined]
+    monitor = store.monitor
     clock.now += timedelta(seconds=119)
     await monitor.tick()
-    assert store.get(first["id"])["state"] == "requested"
+    assert store.queue.get(first["id"]).state == "requested"
     clock.now += timedelta(seconds=2)
     await monitor.tick()
-    assert (store.get(first["id"])["state"], store.get(first["id"])["outcome"]) == ("returned", "timeout")
-    assert store.get(second["id"])["state"] == "assigned"
+    returned = store.queue.get(first["id"])
+    assert (returned.state, returned.outcome) == ("returned", "timeout")
+    assert store.queue.get(second["id"]).state == "assigned"
     assert rasa.sent("/trigger_intent") == [
         {"name": "handoff_returned", "entities": {"handoff_mode": "timeout", "language": "fr"}}
     ]
-    assert store.audit(first["id"])[-1]["actor"] == "system"
-    assert [h["id"] for h in store.queue()["follow_up"]] == [first["id"]]
+    assert store.queue.audit(first["id"])[-1].actor == "system"
+    assert [h.id for h in store.queue.queue().follow_up] == [first["id"]]
 
 
 async def test_a_user_who_writes_cancel_while_waiting_stops_waiting(
-    web: httpx.AsyncClient, rasa: FakeRasa, store: HandoffStore, waiting: Any
+    web: httpx.AsyncClient, rasa: FakeRasa, store: Services, waiting: Any
 ) -> None:
-    monitor: HandoffMonitor = web.app.state.monitor  # type: ignore[attr-defined]
+    monitor = store.monitor
     await monitor.tick()
-    assert store.get(waiting["id"])["state"] == "requested"
+    assert store.queue.get(waiting["id"]).state == "requested"
     rasa.events[waiting["conversation_id"]].append(
         {"event": "user", "text": "annuler", "timestamp": 9e9, "parse_data": {"intent": {"name": "cancel"}}}
     )
     await monitor.tick()
-    assert store.get(waiting["id"])["outcome"] == "cancelled"
+    assert store.queue.get(waiting["id"]).outcome == "cancelled"
 
 
 async def test_when_rasa_is_down_the_agent_keeps_the_conversation(
-    web: httpx.AsyncClient, rasa: FakeRasa, store: HandoffStore, agent1: Any, waiting: Any
+    web: httpx.AsyncClient, rasa: FakeRasa, store: Services, agent1: Any, waiting: Any
 ) -> None:
     await web.post(f"/console/api/handoffs/{waiting['id']}/claim", headers=agent1)
     rasa.down = True
@@ -501,8 +502,8 @@ async def test_when_rasa_is_down_the_agent_keeps_the_conversation(
         f"/console/api/handoffs/{waiting['id']}/handback", json={"mode": "resume"}, headers=agent1
     )
     assert (back.status_code, back.json()["error"]["code"]) == (503, "assistant_unavailable")
-    assert store.get(waiting["id"])["state"] == "assigned"
-    assert store.audit(waiting["id"])[-1]["action"] == "hand_back_failed"
+    assert store.queue.get(waiting["id"]).state == "assigned"
+    assert store.queue.audit(waiting["id"])[-1].action == "hand_back_failed"
 
 
 async def test_the_console_shows_context_and_a_masked_transcript(
@@ -528,18 +529,17 @@ async def test_the_console_shows_context_and_a_masked_transcript(
 # ------------------------------------------------------------------------------ audit and concurrency
 
 
-async def test_the_audit_log_is_append_only(store: HandoffStore, waiting: Any) -> None:
+async def test_the_audit_log_is_append_only(store: Services, waiting: Any) -> None:
     for statement in ("UPDATE handoff_audit SET actor = 'x'", "DELETE FROM handoff_audit"):
         with pytest.raises(DBAPIError), store.engine.begin() as conn:
             conn.execute(text(statement))
-    assert [e["action"] for e in store.audit()] == ["requested"]
+    assert [e.action for e in store.queue.audit()] == ["requested"]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HandoffStore]:
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Services]:
     if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'claims.db'}")
-        yield _store(engine)
+        yield _store(f"sqlite:///{tmp_path / 'claims.db'}")
         return
     name = f"handoff_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -550,28 +550,27 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Handof
         if __import__("os").environ.get("CI"):
             raise
         pytest.skip(f"PostgreSQL not reachable: {unreachable}")
-    engine = make_engine(f"postgresql://postgres@127.0.0.1:5432/{name}")
+    store = _store(f"postgresql://postgres@127.0.0.1:5432/{name}")
     try:
-        yield _store(engine)
+        yield store
     finally:
-        engine.dispose()
+        store.engine.dispose()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
-def _store(engine: Any) -> HandoffStore:
-    create_schema(engine)
-    handoffs = HandoffStore(engine, timeout_seconds=120)
-    handoffs.seed_agents(AGENTS, PASSWORD)
-    return handoffs
+def _store(url: str) -> Services:
+    """The handoff store of a web service on `url`, migrated and seeded (the PostgreSQL case too)."""
+    seed.prepare(url, PASSWORD)
+    return services(web_settings(WEB_DATABASE_URL=url, HANDOFF_TIMEOUT_SECONDS=120), utcnow, None, None)
 
 
-def test_simultaneous_claims_have_exactly_one_winner(any_store: HandoffStore) -> None:
-    handoff, _ = any_store.request(
+def test_simultaneous_claims_have_exactly_one_winner(any_store: Services) -> None:
+    handoff, _ = any_store.transitions.request(
         "conv-claim-race", Requester(*ALICE[:2], ("global_admin",)), "asked_for_person", "fr"
     )
-    agents = [any_store.agent(email) for email, _ in AGENTS]
+    agents = [any_store.agents.get(a.email) for a in DEMO_AGENTS]
     start = threading.Barrier(16)
 
     def claim(index: int) -> str:
@@ -579,7 +578,7 @@ def test_simultaneous_claims_have_exactly_one_winner(any_store: HandoffStore) ->
         assert agent is not None
         start.wait()
         try:
-            return any_store.claim(handoff["id"], agent)["agent"]
+            return str(any_store.transitions.claim(handoff.id, agent).agent_email)
         except HandoffError as refused:
             return refused.code
 
@@ -587,18 +586,18 @@ def test_simultaneous_claims_have_exactly_one_winner(any_store: HandoffStore) ->
         results = list(pool.map(claim, range(16)))
     winners = [r for r in results if r.endswith("@support.example")]
     assert len(winners) == 1 and results.count("already_claimed") == 15
-    assert [e["action"] for e in any_store.audit(handoff["id"])] == ["requested", "claimed"]
+    assert [e.action for e in any_store.queue.audit(handoff.id)] == ["requested", "claimed"]
 
 
-def test_simultaneous_requests_open_one_handoff(any_store: HandoffStore) -> None:
+def test_simultaneous_requests_open_one_handoff(any_store: Services) -> None:
     start = threading.Barrier(8)
 
     def request(_: int) -> int:
         start.wait()
-        handoff, _created = any_store.request(
+        handoff, _created = any_store.transitions.request(
             "conv-request-race", Requester(*ALICE[:2], ("global_admin",)), "asked_for_person", "en"
         )
-        return int(handoff["id"])
+        return handoff.id
 
     with ThreadPoolExecutor(8) as pool:
         ids = set(pool.map(request, range(8)))
@@ -656,14 +655,15 @@ def test_a_typing_indicator_goes_out_by_itself() -> None:
 
 @pytest.fixture
 async def broker_web(
-    billing: str, store: HandoffStore, rasa: FakeRasa
-) -> AsyncIterator[tuple[httpx.AsyncClient, EventLog]]:
+    billing: str, database: str, rasa: FakeRasa, clock: Clock
+) -> AsyncIterator[tuple[httpx.AsyncClient, EventLog, Services]]:
     """The web app with the production profile's feed: events come from the broker's copy in the web
     database (filled here as the consumer fills it; `tests/web/test_feed.py` runs the consumer)."""
-    log = EventLog(store.engine)
+    log = EventLog(make_engine(database))
     feed = BrokerFeed(log, "amqp://guest:guest@127.0.0.1:9/", "unused", "unused")
-    async with portal_app(billing, store, rasa, feed) as client:
-        yield client, log
+    app = portal_app(billing, database, rasa, clock, feed)
+    async with client_of(app) as client:
+        yield client, log, app.state.services
 
 
 def delivered(log: EventLog, conversation_id: str, *events: dict[str, Any]) -> None:
@@ -676,9 +676,9 @@ def tracker_reads(rasa: FakeRasa) -> int:
 
 
 async def test_with_the_broker_feed_the_console_reads_the_delivered_events_not_rasa(
-    broker_web: tuple[httpx.AsyncClient, EventLog], rasa: FakeRasa
+    broker_web: tuple[httpx.AsyncClient, EventLog, Services], rasa: FakeRasa
 ) -> None:
-    web, log = broker_web
+    web, log, store = broker_web
     conversation = rasa.conversation(ALICE[0])
     asked = await ask(web, conversation)
     assert asked.status_code == 201, asked.text
@@ -698,7 +698,7 @@ async def test_with_the_broker_feed_the_console_reads_the_delivered_events_not_r
         "Your card expired.",
         "a person please",
     ]
-    await web.app.state.monitor.tick()  # type: ignore[attr-defined]
+    await store.monitor.tick()
     assert tracker_reads(rasa) == reads  # neither the console nor the monitor read Rasa's tracker
     rasa.down = True  # and the console still shows the conversation while Rasa does not answer
     detail = (await web.get(f"/console/api/handoffs/{asked.json()['id']}", headers=agent)).json()
@@ -706,20 +706,20 @@ async def test_with_the_broker_feed_the_console_reads_the_delivered_events_not_r
 
 
 async def test_with_the_broker_feed_a_cancel_delivered_stops_the_wait(
-    broker_web: tuple[httpx.AsyncClient, EventLog], rasa: FakeRasa, store: HandoffStore
+    broker_web: tuple[httpx.AsyncClient, EventLog, Services], rasa: FakeRasa
 ) -> None:
-    web, log = broker_web
+    web, log, store = broker_web
     conversation = rasa.conversation(ALICE[0])
     handoff = (await ask(web, conversation)).json()
-    monitor: HandoffMonitor = web.app.state.monitor  # type: ignore[attr-defined]
+    monitor = store.monitor
     await monitor.tick()
-    assert store.get(handoff["id"])["state"] == "requested"
+    assert store.queue.get(handoff["id"]).state == "requested"
     rasa.events[conversation].append(  # in Rasa's tracker only: not yet delivered, not seen
         {"event": "user", "text": "cancel", "timestamp": 9e9, "parse_data": {"intent": {"name": "cancel"}}}
     )
     await monitor.tick()
-    assert store.get(handoff["id"])["state"] == "requested"
+    assert store.queue.get(handoff["id"]).state == "requested"
     delivered(log, conversation, rasa.events[conversation][-1])
     await monitor.tick()
-    assert store.get(handoff["id"])["outcome"] == "cancelled"
+    assert store.queue.get(handoff["id"]).outcome == "cancelled"
     assert rasa.sent("/trigger_intent")[-1]["entities"]["handoff_mode"] == "cancelled"

@@ -28,41 +28,20 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlalchemy import create_engine, func, select, text
 
-import web.handoff.store as store_module
-from billing.db import make_engine
-from tests.support.stack import TEST_SECRET
-from tests.web.test_handoff_api import Clock
-from web.app import AGENTS, create_app
-from web.handoff.models import create_schema
-from web.handoff.store import HandoffStore
+import web.handoff.agents as agents_module
+from tests.web.web_support import AGENT_PASSWORD, Clock, web_database, web_settings
+from web import seed
+from web.app import create_app
+from web.db import make_engine
 from web.handoff.throttle import SigninFailures, SigninLimits, SigninThrottle
-from web.settings import WebSettings
+from web.seed import DEMO_AGENTS
 
-PASSWORD = "agent-test-password"
-AGENT1, AGENT2 = AGENTS[0][0], AGENTS[1][0]
+PASSWORD = AGENT_PASSWORD
+AGENT1, AGENT2 = DEMO_AGENTS[0].email, DEMO_AGENTS[1].email
 NOBODY = "nobody@support.example"
 HERE, ELSEWHERE = "198.51.100.7", "203.0.113.9"
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 WRONG_ANSWER = "Unknown e-mail or wrong password."
-
-
-def web_settings(**overrides: Any) -> WebSettings:
-    values: dict[str, Any] = {
-        "AUTH_TOKEN_SECRET": TEST_SECRET,
-        "BILLING_URL": "http://127.0.0.1:9",  # sign-in never calls billing
-        "RASA_URL": "http://127.0.0.1:9",
-        "RASA_JWT_SECRET": "j" * 32,
-        "HANDOFF_MONITOR": False,
-        **overrides,
-    }
-    return WebSettings(_env_file=None, **values)  # type: ignore[call-arg]
-
-
-def make_store(engine: Any, clock: Clock) -> HandoffStore:
-    create_schema(engine)
-    store = HandoffStore(engine, timeout_seconds=120, clock=clock)
-    store.seed_agents(AGENTS, PASSWORD)
-    return store
 
 
 @pytest.fixture
@@ -71,13 +50,14 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def store(tmp_path: Path, clock: Clock) -> HandoffStore:
-    return make_store(make_engine(f"sqlite:///{tmp_path / 'web.db'}"), clock)
+def database(tmp_path: Path) -> str:
+    return web_database(tmp_path / "web.db")
 
 
 @pytest.fixture
-def app(store: HandoffStore) -> FastAPI:
-    return create_app(web_settings(), store=store)
+def app(database: str, clock: Clock) -> FastAPI:
+    # Sign-in never calls billing (web_settings: nothing listens there).
+    return create_app(web_settings(WEB_DATABASE_URL=database), clock=clock)
 
 
 @pytest.fixture
@@ -271,13 +251,13 @@ async def test_the_password_is_not_checked_while_locked(
     here: httpx.AsyncClient, elsewhere: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     checks: list[str] = []
-    real = store_module.password_matches
+    real = agents_module.password_matches
 
     def spy(password: str, stored: str) -> bool:
         checks.append(password)
         return real(password, stored)
 
-    monkeypatch.setattr(store_module, "password_matches", spy)
+    monkeypatch.setattr(agents_module, "password_matches", spy)
     await fail(here, AGENT1, 5)
     await fail(elsewhere, NOBODY, 5)
     assert len(checks) == 10
@@ -296,15 +276,16 @@ async def test_simultaneous_guesses_get_no_more_tries_than_the_limit(here: httpx
 # ------------------------------------------------------------------------------ settings
 
 
-async def test_the_limits_are_settings(store: HandoffStore, clock: Clock) -> None:
+async def test_the_limits_are_settings(database: str, clock: Clock) -> None:
     app = create_app(
         web_settings(
+            WEB_DATABASE_URL=database,
             CONSOLE_SIGNIN_MAX_FAILURES_PER_ACCOUNT=2,
             CONSOLE_SIGNIN_MAX_FAILURES_PER_ADDRESS=50,
             CONSOLE_SIGNIN_WINDOW_SECONDS=60,
             CONSOLE_SIGNIN_LOCKOUT_SECONDS=120,
         ),
-        store=store,
+        clock=clock,
     )
     async with client(app, HERE) as web:
         await fail(web, AGENT1, 1)
@@ -329,9 +310,10 @@ def test_the_defaults_and_nonsense_limits() -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+def shared(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a web database the replicas share, migrated and seeded."""
     if request.param == "sqlite":
-        yield make_engine(f"sqlite:///{tmp_path / 'shared.db'}")
+        yield web_database(tmp_path / "shared.db")
         return
     name = f"signin_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -342,19 +324,19 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
         if os.environ.get("CI"):
             raise
         pytest.skip(f"PostgreSQL not reachable: {unreachable}")
-    engine = make_engine(f"postgresql://postgres@127.0.0.1:5432/{name}")
+    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+    seed.prepare(url, PASSWORD)
     try:
-        yield engine
+        yield url
     finally:
-        engine.dispose()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
-async def test_two_replicas_share_the_limit(engine: Any, clock: Clock) -> None:
-    replica_a = create_app(web_settings(), store=make_store(engine, clock))
-    replica_b = create_app(web_settings(), store=HandoffStore(engine, 120, clock=clock))
+async def test_two_replicas_share_the_limit(shared: str, clock: Clock) -> None:
+    replica_a = create_app(web_settings(WEB_DATABASE_URL=shared), clock=clock)
+    replica_b = create_app(web_settings(WEB_DATABASE_URL=shared), clock=clock)
     async with client(replica_a, HERE) as a, client(replica_b, ELSEWHERE) as b:
         await fail(a, AGENT1, 3)
         await fail(b, AGENT1, 2)
@@ -365,11 +347,11 @@ async def test_two_replicas_share_the_limit(engine: Any, clock: Clock) -> None:
 
 
 def test_simultaneous_attempts_on_every_replica_get_exactly_the_allowed_tries(
-    engine: Any, clock: Clock
+    shared: str, clock: Clock
 ) -> None:
-    create_schema(engine)
     limits = SigninLimits(per_account=5, per_address=20, window=timedelta(minutes=15))
-    replicas = [SigninThrottle(engine, limits, clock) for _ in range(4)]
+    engines = [make_engine(shared) for _ in range(4)]
+    replicas = [SigninThrottle(engine, limits, clock) for engine in engines]
     start = threading.Barrier(24)
 
     def attempt(index: int) -> bool:
@@ -378,14 +360,17 @@ def test_simultaneous_attempts_on_every_replica_get_exactly_the_allowed_tries(
 
     with ThreadPoolExecutor(24) as pool:
         allowed = list(pool.map(attempt, range(24)))
+    for engine in engines:
+        engine.dispose()
     assert allowed.count(True) == 5
 
 
-def test_stale_counters_are_swept(store: HandoffStore, clock: Clock) -> None:
-    throttle = SigninThrottle(store.engine, SigninLimits(), clock)
+def test_stale_counters_are_swept(database: str, clock: Clock) -> None:
+    engine = make_engine(database)
+    throttle = SigninThrottle(engine, SigninLimits(), clock)
     for n in range(6):
         throttle.attempt(f"guess{n}@support.example", HERE)
     clock.advance(minutes=16)
     throttle.attempt(AGENT1, ELSEWHERE)
-    with store.engine.connect() as conn:
+    with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(SigninFailures)).scalar_one() == 2

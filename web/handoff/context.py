@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-import httpx
-
+from clients.billing import BillingClient, BillingRefused, BillingUnavailable, Card, Subscription
 from security import tokens
 from security.cards import find_card_data
 
@@ -106,38 +105,40 @@ async def billing_context(
     token = tokens.mint(
         rules.secret, user_id, tenant_id, roles, ttl_seconds=60, issuer=rules.issuer, audience=rules.audience
     )
-    headers = {"Authorization": f"Bearer {token}"}
+    billing = BillingClient(billing_url, token)
     try:
-        async with httpx.AsyncClient(base_url=billing_url, timeout=5, headers=headers) as client:
-            me = (await client.get("/v1/me")).json()
-            context: dict[str, Any] = {"user": me, "subscriptions": [], "billing_error": None}
-            if not me.get("can_pay"):
-                context["billing_error"] = "The user has no billing role: billing shows them nothing."
-                return context
-            listed = await client.get("/v1/subscriptions", params={"state": "past_due"})
-            for sub in listed.json().get("subscriptions", []):
-                card = sub.get("payment_method") or {}
-                context["subscriptions"].append(
-                    {
-                        "product": sub["product"],
-                        "amount": sub["outstanding"],
-                        "reason": sub.get("past_due_reason"),
-                        "card": {
-                            "brand": card.get("brand"),
-                            "last4": card.get("last4"),
-                            "expiry": _expiry(card),
-                            "owned_by_user": bool(card.get("owned_by_caller")),
-                        }
-                        if card
-                        else None,
-                    }
-                )
+        me = await billing.me()
+        context: dict[str, Any] = {"user": me, "subscriptions": [], "billing_error": None}
+        if not me["can_pay"]:
+            context["billing_error"] = "The user has no billing role: billing shows them nothing."
             return context
-    except (httpx.HTTPError, ValueError):
+        context["subscriptions"] = [_shown(sub) for sub in await billing.past_due_subscriptions()]
+        return context
+    except BillingUnavailable:
         return {"user": None, "subscriptions": [], "billing_error": "Billing is not reachable right now."}
+    except BillingRefused as refused:
+        return {"user": None, "subscriptions": [], "billing_error": f"Billing refused: {refused.message}"}
 
 
-def _expiry(card: dict[str, Any]) -> str | None:
+def _shown(sub: Subscription) -> dict[str, Any]:
+    """A past-due subscription as the agent sees it: no card detail beyond brand, last four, expiry."""
+    card = sub["payment_method"]
+    return {
+        "product": sub["product"],
+        "amount": sub["outstanding"],
+        "reason": sub["past_due_reason"],
+        "card": {
+            "brand": card.get("brand"),
+            "last4": card.get("last4"),
+            "expiry": _expiry(card),
+            "owned_by_user": bool(card.get("owned_by_caller")),
+        }
+        if card
+        else None,
+    }
+
+
+def _expiry(card: Card) -> str | None:
     month, year = card.get("exp_month"), card.get("exp_year")
     if month and year:
         return f"{int(month):02d}/{year}"

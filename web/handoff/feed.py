@@ -26,9 +26,9 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from billing.db import make_read_sessionmaker, make_sessionmaker
+from web.db import make_read_sessionmaker, make_sessionmaker
 from web.handoff.models import ConversationEvent
-from web.handoff.rasa import RasaGateway
+from web.rasa_client import RasaClient
 
 log = logging.getLogger("web.handoff.feed")
 MAX_BODY_BYTES = 1_000_000
@@ -116,7 +116,7 @@ class EventLog:
 class RasaFeed:
     """Reads Rasa's tracker at every look (raises `RasaUnavailable` when Rasa does not answer)."""
 
-    def __init__(self, rasa: RasaGateway):
+    def __init__(self, rasa: RasaClient):
         self.rasa = rasa
 
     async def events(self, conversation_id: str) -> list[dict[str, Any]]:

@@ -1,13 +1,18 @@
 """The handoff tables: agents, handoffs (one row per request), the append-only audit log, and the
-conversation events the event broker delivered (the console's copy of the trackers, `feed.py`)."""
+conversation events the event broker delivered (the console's copy of the trackers, `feed.py`).
+
+The schema is made by web's migrations (web/migrations); the store reads and writes these rows and
+hands out typed records (`records.py`), never the rows themselves.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, Float, Index, Integer, String, Text, text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import Float, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from web.db import Base
 
 # States of a handoff (docs/design.md): requested (queued, conversation paused) -> assigned (an agent holds
 # it) -> returned (the assistant has it again). `requested -> returned` on timeout or user cancel.
@@ -15,11 +20,7 @@ REQUESTED, ASSIGNED, RETURNED = "requested", "assigned", "returned"
 ACTIVE = (REQUESTED, ASSIGNED)
 
 
-class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
-
-
-class Agent(Base):
+class AgentRow(Base):
     __tablename__ = "agents"
 
     email: Mapped[str] = mapped_column(String(254), primary_key=True)
@@ -27,7 +28,7 @@ class Agent(Base):
     password_hash: Mapped[str] = mapped_column(String(300))
 
 
-class Handoff(Base):
+class HandoffRow(Base):
     __tablename__ = "handoffs"
     __table_args__ = (
         # At most one open handoff per conversation, whichever replica asks.
@@ -59,8 +60,8 @@ class Handoff(Base):
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
-class AuditEntry(Base):
-    """Append-only (database triggers refuse UPDATE and DELETE)."""
+class AuditRow(Base):
+    """Append-only (database triggers, made by the first migration, refuse UPDATE and DELETE)."""
 
     __tablename__ = "handoff_audit"
 
@@ -85,25 +86,3 @@ class ConversationEvent(Base):
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     timestamp: Mapped[float] = mapped_column(Float)
     body: Mapped[str] = mapped_column(Text)
-
-
-def create_schema(engine: Engine) -> None:
-    """Tables, indexes and the audit log's append-only triggers (idempotent)."""
-    Base.metadata.create_all(engine)
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.exec_driver_sql(
-                "CREATE OR REPLACE FUNCTION handoff_audit_append_only() RETURNS trigger AS $$ "
-                "BEGIN RAISE EXCEPTION 'handoff_audit is append-only'; END; $$ LANGUAGE plpgsql"
-            )
-            conn.exec_driver_sql("DROP TRIGGER IF EXISTS handoff_audit_no_change ON handoff_audit")
-            conn.exec_driver_sql(
-                "CREATE TRIGGER handoff_audit_no_change BEFORE UPDATE OR DELETE ON handoff_audit "
-                "FOR EACH ROW EXECUTE FUNCTION handoff_audit_append_only()"
-            )
-        else:
-            for verb in ("UPDATE", "DELETE"):
-                conn.exec_driver_sql(
-                    f"CREATE TRIGGER IF NOT EXISTS handoff_audit_no_{verb.lower()} BEFORE {verb} "
-                    "ON handoff_audit BEGIN SELECT RAISE(ABORT, 'handoff_audit is append-only'); END"
-                )

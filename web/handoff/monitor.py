@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
 from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
 
-from billing.clock import as_utc
+from web.handoff.errors import HandoffError
 from web.handoff.feed import ConversationFeed
-from web.handoff.rasa import RasaGateway, RasaUnavailable
-from web.handoff.store import HandoffError, HandoffStore
+from web.handoff.queue import HandoffQueue
+from web.handoff.records import Handoff
+from web.handoff.transitions import Transitions
+from web.rasa_client import RasaClient, RasaUnavailable
 
 log = logging.getLogger("web.handoff")
 CANCEL_INTENTS = ("cancel",)
@@ -31,8 +32,16 @@ def wrote_cancel(events: list[dict[str, Any]], since: float) -> bool:
 
 
 class HandoffMonitor:
-    def __init__(self, store: HandoffStore, rasa: RasaGateway, feed: ConversationFeed, interval: float = 0.5):
-        self.store, self.rasa, self.feed, self.interval = store, rasa, feed, interval
+    def __init__(
+        self,
+        queue: HandoffQueue,
+        transitions: Transitions,
+        rasa: RasaClient,
+        feed: ConversationFeed,
+        interval: float = 0.5,
+    ):
+        self.queue, self.transitions, self.rasa, self.feed = queue, transitions, rasa, feed
+        self.interval = interval
 
     async def run(self) -> None:
         while True:
@@ -43,30 +52,25 @@ class HandoffMonitor:
             await asyncio.sleep(self.interval)
 
     async def tick(self) -> None:
-        for handoff in await run_in_threadpool(self.store.expire):
+        for handoff in await run_in_threadpool(self.transitions.expire):
             await self._give_back(handoff, "timeout", "system")
-        for handoff in await run_in_threadpool(self.store.waiting):
+        for handoff in await run_in_threadpool(self.queue.waiting):
             try:
-                events = await self.feed.events(handoff["conversation_id"])
+                events = await self.feed.events(handoff.conversation_id)
             except RasaUnavailable:
                 continue
-            since = as_utc_timestamp(handoff["requested_at"])
-            if wrote_cancel(events, since):
+            if wrote_cancel(events, handoff.requested_at.timestamp()):
                 try:
-                    closed = await run_in_threadpool(self.store.cancel, handoff["id"], handoff["user"])
+                    closed = await run_in_threadpool(self.transitions.cancel, handoff.id, handoff.user_id)
                 except HandoffError:
                     continue
-                await self._give_back(closed, "cancelled", handoff["user"])
+                await self._give_back(closed, "cancelled", handoff.user_id)
 
-    async def _give_back(self, handoff: dict[str, Any], mode: str, actor: str) -> None:
+    async def _give_back(self, handoff: Handoff, mode: str, actor: str) -> None:
         try:
-            await self.rasa.give_back(handoff["conversation_id"], mode, handoff["language"])
+            await self.rasa.give_back(handoff.conversation_id, mode, handoff.language)
         except RasaUnavailable as down:
             log.warning(
-                "handoff %s: the assistant could not take the conversation back: %s", handoff["id"], down
+                "handoff %s: the assistant could not take the conversation back: %s", handoff.id, down
             )
-            await run_in_threadpool(self.store.undo_cancel, handoff["id"], actor, str(down))
-
-
-def as_utc_timestamp(iso: str) -> float:
-    return as_utc(datetime.fromisoformat(iso)).timestamp()
+            await run_in_threadpool(self.transitions.undo_cancel, handoff.id, actor, str(down))

@@ -16,18 +16,15 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import cast
 
-from sqlalchemy import Engine, Index, Integer, String, Table, and_, delete, or_, select
+from sqlalchemy import Engine, Index, Integer, String, and_, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from billing.clock import as_utc, utcnow
-from billing.db import make_sessionmaker
-from web.handoff.models import Base
+from web.clock import Clock, as_utc, utcnow
+from web.db import Base, make_sessionmaker
 from web.settings import WebSettings
 
 SWEEP_BATCH = 200  # stale rows deleted per attempt, at most
@@ -121,13 +118,11 @@ def address_key(address: str) -> str:
 
 
 class SigninThrottle:
-    def __init__(self, engine: Engine, limits: SigninLimits, clock: Callable[[], datetime] = utcnow):
+    def __init__(self, engine: Engine, limits: SigninLimits, clock: Clock = utcnow):
         self.limits = limits
         self.clock = clock
         self._postgresql = engine.dialect.name == "postgresql"
         self._write = make_sessionmaker(engine)
-        # `create_schema` creates it too (same metadata); this covers a database made before this table.
-        Base.metadata.create_all(engine, tables=[cast(Table, SigninFailures.__table__)])
 
     def attempt(self, email: str, address: str) -> Attempt:
         """Count a sign-in attempt before its password is checked, or refuse it while locked."""

@@ -1,5 +1,6 @@
-"""What the web service asks of Rasa's HTTP API (server-side JWT): read a conversation, pause and
-resume it, speak in it as an agent, and make the assistant pick it up again."""
+"""The web service's one client of Rasa's HTTP API (server side, with Rasa's `--jwt-secret`): read a
+conversation (the widget's history, the console, the owner check), speak in it as an agent, resume it
+and make the assistant pick it up again, and relay the agent's typing indicator."""
 
 from __future__ import annotations
 
@@ -8,14 +9,19 @@ from typing import Any
 import httpx
 import jwt
 
-from web.history import api_token
+Event = dict[str, Any]  # one Rasa tracker event, as Rasa's API returns it
 
 
 class RasaUnavailable(Exception):
     """Rasa did not answer, or refused."""
 
 
-class RasaGateway:
+def api_token(secret: str) -> str:
+    """A JWT for Rasa's HTTP API (`--jwt-secret`), kept on the server."""
+    return jwt.encode({"user": {"username": "portal", "role": "admin"}}, secret, algorithm="HS256")
+
+
+class RasaClient:
     def __init__(
         self,
         rasa_url: str,
@@ -31,20 +37,22 @@ class RasaGateway:
     def _client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.rasa_url, timeout=self.timeout, transport=self.transport)
 
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {api_token(self.jwt_secret)}"}
-
-    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+    async def _call(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> Any:
+        headers = {"Authorization": f"Bearer {token or api_token(self.jwt_secret)}"}
         try:
             async with self._client() as client:
-                response = await client.request(method, path, headers=self._headers(), **kwargs)
+                response = await client.request(method, path, headers=headers, **kwargs)
         except httpx.HTTPError as error:
             raise RasaUnavailable(f"Rasa is not reachable ({type(error).__name__}).") from None
         if response.status_code >= 400:
             raise RasaUnavailable(f"Rasa answered {response.status_code}.")
-        return response.json() if response.content else None
+        try:
+            return response.json() if response.content else None
+        except ValueError:
+            raise RasaUnavailable("Rasa answered something that is not JSON.") from None
 
-    async def events(self, conversation_id: str) -> list[dict[str, Any]]:
+    async def events(self, conversation_id: str) -> list[Event]:
+        """The conversation's events since its last restart, oldest first."""
         tracker = await self._call("GET", f"/conversations/{conversation_id}/tracker")
         return list((tracker or {}).get("events") or [])
 
@@ -71,14 +79,14 @@ class RasaGateway:
         )
 
     async def typing(self, conversation_id: str, agent_name: str, typing: bool) -> None:
-        """The agent typing indicator, through our socket.io channel (nothing is stored)."""
+        """The agent typing indicator, through our socket.io channel (nothing is stored; its answer is
+        not checked: a lost indicator is no error)."""
         token = jwt.encode({"purpose": "agent_typing"}, self.jwt_secret, algorithm="HS256")
+        body = {"session_id": conversation_id, "agent_name": agent_name, "typing": typing}
         try:
             async with self._client() as client:
                 await client.post(
-                    "/webhooks/socketio/agent_typing",
-                    headers={"Authorization": f"Bearer {token}"},
-                    json={"session_id": conversation_id, "agent_name": agent_name, "typing": typing},
+                    "/webhooks/socketio/agent_typing", headers={"Authorization": f"Bearer {token}"}, json=body
                 )
         except httpx.HTTPError:
             raise RasaUnavailable("Rasa is not reachable.") from None
