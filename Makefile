@@ -84,6 +84,8 @@ typecheck:
 
 test-billing:
 	.venv-svc/bin/python -m pytest tests/billing tests/web tests/tools -q -p no:cacheprovider
+	@# The run above is on today's date; the date-sensitive tests again with the clock on 2029-06-01.
+	TEST_TODAY=2029-06-01 .venv-svc/bin/python -m pytest tests/billing -m date_sensitive -q -p no:cacheprovider
 
 test-rasa: model
 	$(RASA) data validate --domain domain --data data > var/validate.log 2>&1 \
@@ -98,6 +100,8 @@ test-rasa: model
 	  || (tail -n 20 var/nlu-report.log; exit 1)
 	@# The fuzzer's 500 seeded walks take about 1 s each here; FUZZ_CONVERSATIONS=N for fewer or more.
 	.venv-rasa/bin/python -m pytest tests/channels tests/components tests/actions tests/live tests/e2e -q -p no:cacheprovider --durations=15
+	@# The date-sensitive tests again, billing and the actions started with --today 2029-06-01.
+	TEST_TODAY=2029-06-01 .venv-rasa/bin/python -m pytest tests/actions tests/live -m date_sensitive -q -p no:cacheprovider
 
 test-browser: model chromium
 	.venv-svc/bin/python -m pytest tests/smoke tests/browser -q -p no:cacheprovider --durations=10

@@ -3,7 +3,8 @@
 rasa-sdk answers an exception with the whole request body (the tracker: tokens, what the user typed) and
 Rasa logs it. Here an exception becomes `utter_action_failed` (in the user's language, from the domain)
 and one log line with the action's name and the exception's type only. No CORS: only Rasa calls it.
-Started by the Procfile: `python -m actions.server --port 5055`.
+Started by the Procfile: `python -m actions.server --port 5055`; `--today 2029-06-01` fixes the actions'
+date (actions/clock.py; `ASSISTANT_TODAY` is the environment's way to say it).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+from datetime import date
 from typing import Any
 
 from rasa_sdk.endpoint import create_app
@@ -19,6 +21,7 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions import clock
 from measure import from_environment
 from security.logs import install as mask_secrets_in_logs
 
@@ -62,12 +65,29 @@ def time_stages() -> None:
     BillingClient._request = costs.timed("billing", BillingClient._request)  # type: ignore[method-assign,assignment]
 
 
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m actions.server")
     parser.add_argument("--port", type=int, default=5055)
+    parser.add_argument(
+        "--today",
+        type=_day,
+        metavar="YYYY-MM-DD",
+        help="the actions' date (default: ASSISTANT_TODAY, else the system's date)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
     mask_secrets_in_logs()  # also for the handlers sanic configures when the app is created
+    if args.today is not None:
+        clock.fix(args.today)
+    if args.today is not None or os.environ.get("ASSISTANT_TODAY", "").strip():
+        log.info("clock: today is %s (fixed)", clock.today().isoformat())
     time_stages()
     app = create()
     host = os.environ.get("SANIC_HOST", "127.0.0.1")

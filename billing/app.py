@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from billing import docs
-from billing.clock import utcnow
+from billing.clock import Clock, clock_for
 from billing.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from billing.deps import Services
 from billing.errors import BillingError
@@ -29,8 +27,10 @@ log = logging.getLogger("billing")
 TOO_LARGE = "The request body is too large."
 
 
-def create_app(settings: Settings, clock: Callable[[], datetime] = utcnow) -> FastAPI:
-    """A billing app on `settings.database_url` (schema already migrated)."""
+def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    """A billing app on `settings.database_url` (schema already migrated), reading the time from `clock`
+    (default: the wall clock, or one on `settings.today` when the date is fixed)."""
+    clock = clock or clock_for(settings.today)
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
     guard = CardTestingGuard(sessions, settings.guard_max_failures, settings.guard_window_seconds)

@@ -1,8 +1,13 @@
-"""The demo data of docs/design.md, seeded once (idempotent), and a reset."""
+"""The demo data of docs/design.md, seeded once (idempotent), and a reset.
+
+The dates follow the clock: `seed(session, now)` moves the cards' expiries by the months between the
+design's month (December 2026) and `now`, so the story is the same on any date: Alice's Visa expired two
+months ago, Dave's Visa expires in 15 months, Bob's Mastercard in 32; the declines happened 3 days ago.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +22,9 @@ USERS = [
     ("carol@contoso.com", "contoso", "Carol Petit", "user", "fr"),
     ("dave@fabrikam.com", "fabrikam", "Dave Wilson", "billing_admin", "en"),
 ]
-# (id, owner, brand, last4, month, year, holder)
+# The month docs/design.md tells the demo from: on any day of it, the expiries are the ones below.
+DESIGN_MONTH = date(2026, 12, 1)
+# (id, owner, brand, last4, month, year, holder): the expiries as seen from DESIGN_MONTH.
 CARDS = [
     ("pm_alice_visa_4242", "alice@contoso.com", "visa", "4242", 10, 2026, "Alice Martin"),
     ("pm_bob_mc_4444", "bob@contoso.com", "mastercard", "4444", 8, 2029, "Bob Durand"),
@@ -59,8 +66,22 @@ SUBSCRIPTIONS = [
 ]
 
 
+def expiry_on(today: date, month: int, year: int) -> tuple[int, int]:
+    """(month, year) of a design expiry moved to `today`: as many months after it as `today` is after
+    DESIGN_MONTH (before it: earlier)."""
+    shift = (today.year - DESIGN_MONTH.year) * 12 + today.month - DESIGN_MONTH.month
+    index = year * 12 + month - 1 + shift
+    return index % 12 + 1, index // 12
+
+
+def card_expiries(today: date) -> dict[str, tuple[int, int]]:
+    """Each seeded card's (month, year) when the demo data is seeded on `today`."""
+    return {cid: expiry_on(today, month, year) for cid, _owner, _brand, _last4, month, year, _h in CARDS}
+
+
 def seed(session: Session, now: datetime) -> bool:
-    """Insert the demo data unless it is there; True when it was inserted."""
+    """Insert the demo data unless it is there, dated from `now` (the service's clock); True when it was
+    inserted."""
     if session.scalars(select(Tenant.id).limit(1)).first() is not None:
         return False
     session.add_all(Tenant(id=tid, name=name) for tid, name in TENANTS)
@@ -70,6 +91,7 @@ def seed(session: Session, now: datetime) -> bool:
     )
     tenant_of = {uid: tid for uid, tid, *_ in USERS}
     session.flush()
+    expiries = card_expiries(now.date())
     session.add_all(
         PaymentMethod(
             id=cid,
@@ -79,14 +101,14 @@ def seed(session: Session, now: datetime) -> bool:
             fingerprint=f"demo-{cid}",
             brand=brand,
             last4=last4,
-            exp_month=month,
-            exp_year=year,
+            exp_month=expiries[cid][0],
+            exp_year=expiries[cid][1],
             holder_name=holder,
             processor_profile="success",
             status="active",
             created_at=now,
         )
-        for cid, owner, brand, last4, month, year, holder in CARDS
+        for cid, owner, brand, last4, _month, _year, holder in CARDS
     )
     session.flush()
     failed_at = now - timedelta(days=3)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,6 +25,14 @@ class Settings(BaseSettings):
     # How long a concurrent duplicate waits for the first request with the same key.
     idempotency_wait_seconds: float = Field(10.0, alias="IDEMPOTENCY_WAIT_SECONDS")
     max_body_bytes: int = Field(16_384, alias="MAX_BODY_BYTES")
+    # A fixed date for the service's clock (YYYY-MM-DD; `serve --today` too): the demo data and every
+    # expiry check follow it (billing/clock.py). Unset: the wall clock's date.
+    today: date | None = Field(None, alias="BILLING_TODAY")
+
+    @field_validator("today", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 @lru_cache(maxsize=1)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.dates import TODAY
 from tests.support.domain import load_domain
 from tests.support.stack import DemoDataReset, billing_service, mint_token
 
@@ -40,10 +41,10 @@ def fresh_demo_data(
 
 @pytest.fixture(autouse=True)
 def fixed_today(monkeypatch: pytest.MonkeyPatch) -> date:
-    """The actions' clock on the day the demo data describes (Alice's Visa 10/2026 has expired)."""
-    today = date(2026, 12, 2)
-    monkeypatch.setattr("actions.clock.today", lambda: today)
-    return today
+    """The actions' clock on the tests' date (TEST_TODAY, else the system's), the one billing was started
+    on and seeded the demo data for (Alice's Visa expired two months before)."""
+    monkeypatch.setattr("actions.clock.today", lambda: TODAY)
+    return TODAY
 
 
 @pytest.fixture(scope="session")

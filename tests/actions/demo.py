@@ -7,8 +7,10 @@ from typing import Any
 
 import httpx
 
+from tests.support.dates import year
 from tests.support.trackers import Conversation, Turn, billing_get
 
+# The cards' expiries follow the tests' date (tests/support/dates.py); as of December 2026 they are:
 STANDARD = "sub_contoso_business_standard"  # 151.20 EUR, Alice's Visa 4242 (10/2026, expired)
 EXCHANGE = "sub_contoso_exchange_plan1"  # 40.00 EUR, Bob's Mastercard 4444 (08/2029)
 E3 = "sub_contoso_e3"  # active, Bob's Mastercard 4444
@@ -74,7 +76,13 @@ def added_in_the_widget(billing: dict[str, str], token: str, number: str = "4242
     response = httpx.post(
         f"{billing['url']}/v1/payment-methods",
         headers=headers(token),
-        json={"number": number, "exp_month": 12, "exp_year": 2028, "cvc": "123", "holder_name": "Bob Durand"},
+        json={
+            "number": number,
+            "exp_month": 12,
+            "exp_year": year(2),
+            "cvc": "123",
+            "holder_name": "Bob Durand",
+        },
         timeout=10,
     )
     assert response.status_code in (200, 201), response.text

@@ -1,5 +1,5 @@
-"""Reading card details from any message (actions/details.py): pure functions, on a fixed day
-(2 December 2026, conftest's `fixed_today`)."""
+"""Reading card details from any message (actions/details.py): pure functions, on the tests' date
+(conftest's `fixed_today`: TEST_TODAY, else the system's date)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import details
+from tests.support.dates import LAST_MONTH, THIS_MONTH, mm_yyyy, year, yy
 from tests.support.trackers import responses, tracker
 
 # --- Expiry mentions -----------------------------------------------------------------------------------
@@ -133,19 +134,20 @@ def test_no_holder_in_amounts_masked_numbers_or_questions(text):
 @pytest.mark.parametrize(
     ("text", "value", "said"),
     [
-        ("12/27", "12/2027", []),
-        ("12/2027", "12/2027", []),
-        ("12-2027", "12/2027", []),
-        ("décembre 2027", "12/2027", []),
-        ("dec 27", "12/2027", []),
-        ("exp 1/29", "01/2029", []),
-        ("12/2026", "12/2026", []),  # this month: still valid
-        ("11/2026", None, ["utter_expiry_in_past"]),
+        (f"12/{yy(1)}", f"12/{year(1)}", []),
+        (f"12/{year(1)}", f"12/{year(1)}", []),
+        (f"12-{year(1)}", f"12/{year(1)}", []),
+        (f"décembre {year(1)}", f"12/{year(1)}", []),
+        (f"dec {yy(1)}", f"12/{year(1)}", []),
+        (f"exp 1/{yy(3)}", f"01/{year(3)}", []),
+        (mm_yyyy(THIS_MONTH), mm_yyyy(THIS_MONTH), []),  # this month: still valid
+        (mm_yyyy(LAST_MONTH), None, ["utter_expiry_in_past"]),
         ("13/27", None, ["utter_invalid_month"]),
         ("fin 2027", None, ["utter_expiry_ambiguous"]),
         ("next year", None, ["utter_invalid_expiry_format"]),
     ],
 )
+@pytest.mark.date_sensitive
 def test_an_expiry_answer(text, value, said):
     dispatcher = CollectingDispatcher()
     result = details.validate_expiry(
@@ -156,6 +158,7 @@ def test_an_expiry_answer(text, value, said):
     assert responses(dispatcher.messages) == said
 
 
+@pytest.mark.date_sensitive
 def test_the_past_is_the_injected_clocks(monkeypatch):
     monkeypatch.setattr("actions.clock.today", lambda: date(2027, 1, 15))
     dispatcher = CollectingDispatcher()

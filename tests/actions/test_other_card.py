@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import other_card
@@ -19,6 +20,7 @@ from tests.actions.demo import (
     subscription,
     succeeded,
 )
+from tests.support.dates import BOB_MASTERCARD_EXPIRY, mm_yyyy
 from tests.support.trackers import Conversation, responses
 
 CARDS = [
@@ -73,16 +75,18 @@ def test_each_card_is_offered_as_a_button_naming_brand_and_last_four():
 # --- In the procedure -----------------------------------------------------------------------------------
 
 
+@pytest.mark.date_sensitive
 async def test_the_users_cards_are_offered_and_a_tap_picks_one(tokens, domain):
+    bob_mastercard = f"Mastercard •••• 4444 ({mm_yyyy(BOB_MASTERCARD_EXPIRY)})"  # seeded, relative to today
     bob = Conversation(tokens["bob"], domain)
     await bob.say("pay Business Standard", "settle_balance", named("Standard"))  # Alice's card on file
     turn = await bob.say("use one of my cards", "use_other_card")
     assert turn.requested == "payment_method_id" and turn.responses == ["utter_choose_card"]
-    assert [b["title"] for b in turn.asked[0]["buttons"]] == ["Mastercard •••• 4444 (08/2029)"]  # not Alice's
+    assert [b["title"] for b in turn.asked[0]["buttons"]] == [bob_mastercard]  # not Alice's
     turn = await bob.say("/use_other_card", "use_other_card", card_named("4444", "mastercard"))
     assert turn.slots["payment_method_id"] == BOB_MASTERCARD and turn.requested == "payment_confirmed"
     assert turn.responses == ["utter_confirm_payment"]
-    assert turn.asked[0]["card"] == "Mastercard •••• 4444 (08/2029)" and turn.asked[0]["amount"] == "€151.20"
+    assert turn.asked[0]["card"] == bob_mastercard and turn.asked[0]["amount"] == "€151.20"
 
 
 async def test_paying_with_another_card_makes_it_the_card_on_file(tokens, domain, billing):

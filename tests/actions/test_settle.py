@@ -30,7 +30,19 @@ from tests.actions.demo import (
     subscription,
     succeeded,
 )
+from tests.support.dates import (
+    ALICE_VISA_EXPIRY,
+    BOB_MASTERCARD_EXPIRY,
+    DAVE_VISA_EXPIRY,
+    mm_yyyy,
+    year,
+    yy,
+)
 from tests.support.trackers import Conversation, responses, vaulted
+
+# The seeded cards as the assistant shows them: the expiries follow the tests' date (tests/support/dates.py).
+BOB_MASTERCARD_SHOWN = f"Mastercard •••• 4444 ({mm_yyyy(BOB_MASTERCARD_EXPIRY)})"
+DAVE_VISA_SHOWN = f"Visa •••• 1881 ({mm_yyyy(DAVE_VISA_EXPIRY)})"
 
 DOWN = "http://127.0.0.1:9"  # nothing listens there
 
@@ -53,7 +65,7 @@ async def dave_pays_with_a_new_card(tokens, domain, billing, number: str) -> Con
     dave = Conversation(tokens["dave"], domain)
     await dave.say("settle my balance", "settle_balance")
     card = vaulted(billing, tokens["dave"], number=number, cvc="123")
-    text = f"add my card •••• {number[-4:]} exp 12/28 cvc ••• name Dave Wilson"
+    text = f"add my card •••• {number[-4:]} exp 12/{yy(2)} cvc ••• name Dave Wilson"
     turn = await dave.say(text, "add_card", vault=card)
     assert turn.responses == ["utter_card_added", "utter_confirm_payment"], turn.responses
     return dave
@@ -81,13 +93,14 @@ async def test_amounts_follow_the_french_locale(tokens, domain):
     assert "- Microsoft 365 Business Standard\u00a0: 151,20\u00a0€" in turn.asked[0]["lines"]
 
 
+@pytest.mark.date_sensitive
 async def test_a_single_past_due_subscription_goes_straight_to_its_options(tokens, domain):
     dave = Conversation(tokens["dave"], domain)
     turn = await dave.say("settle my balance", "settle_balance")
     assert turn.slots["subscription_id"] == BASIC
     assert turn.requested == "settle_method"
     assert turn.responses == ["utter_summary_card_declined", "utter_options_owner"]
-    assert turn.asked[0]["amount"] == "€120.00" and turn.asked[0]["card"] == "Visa •••• 1881 (03/2028)"
+    assert turn.asked[0]["amount"] == "€120.00" and turn.asked[0]["card"] == DAVE_VISA_SHOWN
     assert dave.slot("presented") == BASIC  # the summary is said once
 
 
@@ -106,12 +119,13 @@ async def test_choosing_a_subscription_by_name(tokens, domain, name, chosen, sai
     assert turn.responses == said
 
 
+@pytest.mark.date_sensitive
 async def test_a_subscription_named_in_the_first_message_is_chosen_directly(tokens, domain):
     bob = Conversation(tokens["bob"], domain)
     turn = await bob.say("pay Exchange", "settle_balance", named("Exchange"))
     assert turn.slots["subscription_id"] == EXCHANGE
     assert turn.responses == ["utter_summary_insufficient_funds", "utter_options_owner"]
-    assert turn.asked[0]["card"] == "Mastercard •••• 4444 (08/2029)"
+    assert turn.asked[0]["card"] == BOB_MASTERCARD_SHOWN
 
 
 async def test_another_tenants_subscription_is_not_found(tokens, domain):
@@ -147,6 +161,7 @@ async def test_a_stale_button_never_settles_another_subscription(tokens, domain,
     assert turn.slots["subscription_id"] is None and turn.slots["subscription"] is None
 
 
+@pytest.mark.date_sensitive
 async def test_nothing_past_due_ends_the_procedure(tokens, domain, billing):
     paid_elsewhere(billing, tokens["dave"], BASIC, "pm_dave_visa_1881")
     dave = Conversation(tokens["dave"], domain)
@@ -234,12 +249,13 @@ async def test_a_billing_service_that_hangs_times_out_with_an_apology(tokens, do
 # --- What to do about it: the choice, checked --------------------------------------------------------
 
 
+@pytest.mark.date_sensitive
 async def test_an_expired_card_is_not_retried(tokens, domain):
     alice = Conversation(tokens["alice"], domain)
     await alice.say("pay", "settle_balance", named("Standard"))
     turn = await alice.say("retry the card", "retry_card")
     assert turn.responses == ["utter_card_expired_cannot_retry", "utter_options_owner"]
-    assert turn.said[0]["card"] == "Visa •••• 4242" and turn.said[0]["expiry"] == "10/2026"
+    assert turn.said[0]["card"] == "Visa •••• 4242" and turn.said[0]["expiry"] == mm_yyyy(ALICE_VISA_EXPIRY)
     assert turn.slots["settle_method"] is None and turn.requested == "settle_method"
 
 
@@ -255,6 +271,7 @@ async def test_someone_elses_card_is_never_retried_or_changed(tokens, domain, te
     assert turn.slots["settle_method"] is None and turn.requested == "settle_method"
 
 
+@pytest.mark.date_sensitive
 async def test_retrying_someone_elses_card_in_a_first_message_just_shows_the_options(tokens, domain):
     alice = Conversation(tokens["alice"], domain)
     turn = await alice.say("retry my card for Exchange", "retry_card", named("Exchange"))
@@ -262,6 +279,7 @@ async def test_retrying_someone_elses_card_in_a_first_message_just_shows_the_opt
     assert turn.slots["settle_method"] is None and turn.requested == "settle_method"
 
 
+@pytest.mark.date_sensitive
 async def test_the_owner_retries_a_valid_card_and_is_asked_to_confirm(tokens, domain):
     bob = Conversation(tokens["bob"], domain)
     await bob.say("pay Exchange", "settle_balance", named("Exchange"))
@@ -271,7 +289,7 @@ async def test_the_owner_retries_a_valid_card_and_is_asked_to_confirm(tokens, do
     asked = turn.asked[0]
     assert (asked["amount"], asked["card"], asked["product"]) == (
         "€40.00",
-        "Mastercard •••• 4444 (08/2029)",
+        BOB_MASTERCARD_SHOWN,
         "Exchange Online (Plan 1)",
     )
     assert bob.slot("confirming") is True and bob.slot("confirmed_amount") == "40.00"
@@ -394,6 +412,7 @@ async def test_billing_unreachable_at_the_payment_then_yes_again_pays_once(
     assert len(succeeded(billing, tokens["bob"], EXCHANGE)) == 1
 
 
+@pytest.mark.date_sensitive
 @pytest.mark.parametrize(
     ("number", "code", "reason"),
     [
@@ -414,31 +433,34 @@ async def test_a_declined_payment_says_why(tokens, domain, billing, number, code
     assert turn.responses == ["utter_payment_failed"]
     failed = turn.settled[0]
     assert failed["reason"] == reason and failed["amount"] == "€120.00"
-    assert failed["card"] == f"Visa •••• {number[-4:]} (12/2028)"
+    assert failed["card"] == f"Visa •••• {number[-4:]} (12/{year(2)})"
     assert dave.slot("failed_attempts") == 1 and dave.slot("payments_keep_failing") is False
     assert dave.slot("subscription_id") == BASIC and dave.slot("settle_method") is None  # choose again
     assert charges(billing, tokens["dave"], BASIC)[0]["decline_code"] == code  # newest first
     assert subscription(billing, tokens["dave"], BASIC)["state"] == "past_due"
 
 
+@pytest.mark.date_sensitive
 async def test_a_declined_payment_says_why_in_french(tokens, domain, billing):
     dave = Conversation(tokens["dave"], domain, language="fr")
     await dave.say("régler mon solde", "settle_balance")
     card = vaulted(billing, tokens["dave"], number="4000000000009995", cvc="123")
-    await dave.say("carte •••• 9995 exp 12/28 cvc ••• titulaire : Dave Wilson", "add_card", vault=card)
+    await dave.say(f"carte •••• 9995 exp 12/{yy(2)} cvc ••• titulaire : Dave Wilson", "add_card", vault=card)
     turn = await dave.say("oui", "affirm")
     assert turn.responses == ["utter_payment_failed"]
     assert turn.settled[0]["reason"] == "les fonds sont insuffisants sur la carte."
     assert turn.settled[0]["amount"] == "120,00\u00a0€"
 
 
+@pytest.mark.date_sensitive
 async def test_the_third_declined_payment_brings_in_a_person(tokens, domain, billing):
     dave = Conversation(tokens["dave"], domain)
     await dave.say("settle my balance", "settle_balance")
     kept_failing = []
     for _ in range(3):
         card = vaulted(billing, tokens["dave"], number="4000000000000002", cvc="123")
-        await dave.say("add my card •••• 0002 exp 12/28 cvc ••• name Dave Wilson", "add_card", vault=card)
+        text = f"add my card •••• 0002 exp 12/{yy(2)} cvc ••• name Dave Wilson"
+        await dave.say(text, "add_card", vault=card)
         turn = await dave.say("yes", "affirm")
         assert turn.responses == ["utter_payment_failed"]
         kept_failing.append((dave.slot("failed_attempts"), dave.slot("payments_keep_failing")))
@@ -457,12 +479,13 @@ async def test_paid_meanwhile_between_the_confirmation_and_yes(tokens, domain, b
     assert len(succeeded(billing, tokens["bob"], EXCHANGE)) == 1  # the other tab's only
 
 
+@pytest.mark.date_sensitive
 async def test_paid_meanwhile_before_the_confirmation(tokens, domain, billing):
     bob = Conversation(tokens["bob"], domain)
     await bob.say("pay Exchange", "settle_balance", named("Exchange"))
     await bob.say("use another card", "use_other_card")
     paid_elsewhere(billing, tokens["bob"], EXCHANGE, BOB_MASTERCARD)
-    turn = await bob.say("Mastercard •••• 4444 (08/2029)", "use_other_card", card_named("4444", "mastercard"))
+    turn = await bob.say(BOB_MASTERCARD_SHOWN, "use_other_card", card_named("4444", "mastercard"))
     assert turn.responses == ["utter_summary_paid_offer"]
     assert bob.slot("settle_stop") == "paid" and bob.slot("confirming") is False
     turn = await bob.say("ok", "affirm")  # the form ends; action_settle forgets the subscription
@@ -473,11 +496,12 @@ async def test_paid_meanwhile_before_the_confirmation(tokens, domain, billing):
 # --- Cancel, and digressions -------------------------------------------------------------------------
 
 
+@pytest.mark.date_sensitive
 async def test_cancel_stops_the_procedure_and_charges_nothing(tokens, domain, billing):
     alice = Conversation(tokens["alice"], domain)
     await alice.say("pay", "settle_balance", named("Standard"))
     await alice.say("change the expiry date", "update_expiry")
-    await alice.say("12/27")
+    await alice.say(f"12/{yy(1)}")
     turn = await alice.say("cancel", "cancel")
     assert turn.rejected  # the rule "cancel during the procedure" answers
     messages, events = await alice.run(ActionCancelPayment())
@@ -486,7 +510,7 @@ async def test_cancel_stops_the_procedure_and_charges_nothing(tokens, domain, bi
     assert not alice.form_active
     assert [alice.slot(s) for s in ("subscription_id", "settle_method", "new_expiry")] == [None, None, None]
     card = subscription(billing, tokens["alice"], STANDARD)["payment_method"]
-    assert (card["exp_month"], card["exp_year"]) == (10, 2026)
+    assert (card["exp_month"], card["exp_year"]) == ALICE_VISA_EXPIRY
     assert succeeded(billing, tokens["alice"], STANDARD) == []
 
 
@@ -499,6 +523,7 @@ async def test_how_much_again_during_the_procedure(tokens, domain):
     assert events == []
 
 
+@pytest.mark.date_sensitive
 async def test_why_past_due_with_nothing_due_offers_nothing_to_settle(tokens, domain, billing):
     """Seen by the fuzzer: "nothing to pay", then "Shall I help you settle it?"."""
     paid_elsewhere(billing, tokens["dave"], BASIC, "pm_dave_visa_1881")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 
 import httpx
 
 from billing.clock import as_utc
 from billing.seed import USERS
+from tests.support import dates
 
-# Today, for every test: the seeded Visa 4242 (10/2026) is expired, Bob's 08/2029 is not.
-TODAY = datetime(2026, 11, 29, 10, 0, 0, tzinfo=timezone.utc)
+# Now, for every test: 10:00 UTC on the tests' date (TEST_TODAY, else the system's date). The demo data is
+# seeded relative to it: Alice's Visa 4242 expired two months ago, Bob's Mastercard and Dave's Visa are valid.
+TODAY = datetime.combine(dates.TODAY, time(10, 0), timezone.utc)
 
 SECRET = "test-secret-" + "x" * 40
 
@@ -61,7 +63,7 @@ DECLINE_MESSAGES = {
     "processing_error": "A processing error occurred; trying again may work.",
 }
 
-RECEIPT = r"^RCPT-20261129-[0-9A-F]{8}$"
+RECEIPT = rf"^RCPT-{TODAY:%Y%m%d}-[0-9A-F]{{8}}$"
 
 
 class Clock:
@@ -84,7 +86,7 @@ def card_body(number: str = VISA_OK, **overrides: object) -> dict[str, object]:
     body: dict[str, object] = {
         "number": number,
         "exp_month": 12,
-        "exp_year": 2030,
+        "exp_year": dates.year(4),
         "cvc": "4567" if number.replace(" ", "").startswith(("34", "37")) else "123",
         "holder_name": "Bob Durand",
     }

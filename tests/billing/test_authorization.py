@@ -20,6 +20,8 @@ from billing_support import (
     error_code,
 )
 
+from tests.support.dates import BOB_MASTERCARD_EXPIRY, year
+
 pytestmark = pytest.mark.usefixtures("backend")
 
 SETTLE_HEADERS = {"Idempotency-Key": "authz-test-key-0001"}
@@ -37,7 +39,7 @@ def request_for(operation: str) -> tuple[str, str, dict | None]:
         "update_card": (
             "PATCH",
             f"/v1/payment-methods/{BOB_MC}",
-            {"exp_month": 1, "exp_year": 2031, "cvc": "123"},
+            {"exp_month": 1, "exp_year": year(5), "cvc": "123"},
         ),
         "settle": ("POST", f"/v1/subscriptions/{EXCHANGE}/settle", {"payment_method_id": BOB_MC}),
     }[operation]
@@ -142,7 +144,7 @@ async def test_user_without_a_billing_role_may_still_see_who_they_are(client, au
 # --- tenant isolation -------------------------------------------------------------------------------------
 
 
-NEW_EXPIRY = {"exp_month": 1, "exp_year": 2030, "cvc": "123"}
+NEW_EXPIRY = {"exp_month": 1, "exp_year": year(4), "cvc": "123"}
 
 
 def read(sub_id: str, what: str = "") -> tuple[str, str, None]:
@@ -213,19 +215,20 @@ async def test_other_tenants_cards_are_never_listed(api, client, auth):
 # --- card ownership ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.date_sensitive
 async def test_non_owner_cannot_change_a_card_expiry(client, auth, db):
     before = db.snapshot()
 
     response = await client.patch(
         f"/v1/payment-methods/{BOB_MC}",
-        json={"exp_month": 1, "exp_year": 2031, "cvc": "123"},
+        json={"exp_month": 1, "exp_year": year(5), "cvc": "123"},
         headers=auth(ALICE),
     )
 
     assert response.status_code == 403
     assert error_code(response) == "not_card_owner"
     assert db.snapshot() == before
-    assert (db.card(BOB_MC)["exp_month"], db.card(BOB_MC)["exp_year"]) == (8, 2029)
+    assert (db.card(BOB_MC)["exp_month"], db.card(BOB_MC)["exp_year"]) == BOB_MASTERCARD_EXPIRY
 
 
 @pytest.mark.parametrize("sub_id", [EXCHANGE, BUSINESS_STANDARD])
@@ -248,12 +251,13 @@ async def test_non_owner_cannot_retry_the_card_on_file(api, db):
     assert db.count("charges") == 1
 
 
+@pytest.mark.date_sensitive
 async def test_non_owner_gets_no_card_details_in_a_refusal(client, auth):
     response = await client.patch(
         f"/v1/payment-methods/{BOB_MC}",
-        json={"exp_month": 1, "exp_year": 2031, "cvc": "123"},
+        json={"exp_month": 1, "exp_year": year(5), "cvc": "123"},
         headers=auth(ALICE),
     )
 
     assert set(response.json()) == {"error"}
-    assert "4444" not in response.text and "2029" not in response.text
+    assert "4444" not in response.text and str(BOB_MASTERCARD_EXPIRY[1]) not in response.text

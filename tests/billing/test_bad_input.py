@@ -26,6 +26,8 @@ from billing_support import (
     error_code,
 )
 
+from tests.support.dates import ALICE_VISA_EXPIRY, LAST_MONTH, months_from_now, year
+
 pytestmark = pytest.mark.usefixtures("backend")
 
 TEN_KB = 10 * 1024
@@ -67,9 +69,21 @@ def nothing_written(db):
     [
         pytest.param(card_body("4242 4242 4242 4241"), "invalid_card_number", None, id="pan-fails-luhn"),
         pytest.param(card_body("4242 4242 abcd 4242"), "invalid_card_number", None, id="pan-with-letters"),
-        pytest.param(card_body(exp_month=10, exp_year=2026), "expiry_in_past", None, id="expiry-last-month"),
+        pytest.param(
+            card_body(exp_month=LAST_MONTH[0], exp_year=LAST_MONTH[1]),
+            "expiry_in_past",
+            None,
+            id="expiry-last-month",
+            marks=pytest.mark.date_sensitive,
+        ),
         pytest.param(card_body(exp_month=13), "invalid_expiry_month", None, id="month-13"),
-        pytest.param(card_body(exp_year=2047), "invalid_expiry_year", None, id="year-too-far"),
+        pytest.param(
+            card_body(exp_year=year(21)),
+            "invalid_expiry_year",
+            None,
+            id="year-too-far",
+            marks=pytest.mark.date_sensitive,
+        ),
         pytest.param(card_body(cvc="12"), "invalid_cvc", None, id="cvc-2-digits"),
         pytest.param(card_body(cvc="12345"), "invalid_cvc", None, id="cvc-5-digits"),
         pytest.param(card_body(cvc="1234"), "invalid_cvc", None, id="cvc-4-digits-visa"),
@@ -113,28 +127,33 @@ async def test_card_refusal_never_echoes_the_card_data(client, auth):
     ("body", "code"),
     [
         pytest.param(
-            {"exp_month": 13, "exp_year": 2030, "cvc": "123"}, "invalid_expiry_month", id="month-13"
-        ),
-        pytest.param({"exp_month": 9, "exp_year": 2026, "cvc": "123"}, "expiry_in_past", id="past"),
-        pytest.param({"exp_month": 1, "exp_year": 2030, "cvc": "12"}, "invalid_cvc", id="cvc-2-digits"),
-        pytest.param({"exp_month": 1, "exp_year": 2030, "cvc": "12345"}, "invalid_cvc", id="cvc-5-digits"),
-        pytest.param(
-            {"exp_month": 1, "exp_year": 2030, "cvc": "1234"}, "invalid_cvc", id="cvc-4-digits-visa"
+            {"exp_month": 13, "exp_year": year(4), "cvc": "123"}, "invalid_expiry_month", id="month-13"
         ),
         pytest.param(
-            {"exp_month": "1", "exp_year": 2030, "cvc": "123"}, "invalid_request", id="month-as-string"
+            {"exp_month": months_from_now(-3)[0], "exp_year": months_from_now(-3)[1], "cvc": "123"},
+            "expiry_in_past",
+            id="past",
+        ),
+        pytest.param({"exp_month": 1, "exp_year": year(4), "cvc": "12"}, "invalid_cvc", id="cvc-2-digits"),
+        pytest.param({"exp_month": 1, "exp_year": year(4), "cvc": "12345"}, "invalid_cvc", id="cvc-5-digits"),
+        pytest.param(
+            {"exp_month": 1, "exp_year": year(4), "cvc": "1234"}, "invalid_cvc", id="cvc-4-digits-visa"
         ),
         pytest.param(
-            {"exp_month": 1, "exp_year": 2030, "cvc": "123", "last4": "0"}, "invalid_request", id="extra"
+            {"exp_month": "1", "exp_year": year(4), "cvc": "123"}, "invalid_request", id="month-as-string"
+        ),
+        pytest.param(
+            {"exp_month": 1, "exp_year": year(4), "cvc": "123", "last4": "0"}, "invalid_request", id="extra"
         ),
     ],
 )
+@pytest.mark.date_sensitive
 async def test_expiry_update_refuses_bad_input(client, auth, db, nothing_written, body, code):
     response = await client.patch(f"/v1/payment-methods/{ALICE_VISA}", json=body, headers=auth(ALICE))
 
     assert response.status_code == 422, response.text
     assert error_code(response) == code
-    assert (db.card(ALICE_VISA)["exp_month"], db.card(ALICE_VISA)["exp_year"]) == (10, 2026)
+    assert (db.card(ALICE_VISA)["exp_month"], db.card(ALICE_VISA)["exp_year"]) == ALICE_VISA_EXPIRY
 
 
 @pytest.mark.parametrize(
@@ -149,7 +168,7 @@ async def test_expiry_update_of_an_unknown_card_is_refused(
 ):
     response = await client.patch(
         f"/v1/payment-methods/{card_id}",
-        json={"exp_month": 1, "exp_year": 2030, "cvc": "123"},
+        json={"exp_month": 1, "exp_year": year(4), "cvc": "123"},
         headers=auth(BOB),
     )
 

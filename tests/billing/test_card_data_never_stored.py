@@ -18,6 +18,8 @@ from billing_support import (
     VISA_OK,
 )
 
+from tests.support.dates import year
+
 CVC = "123"
 AMEX_CVC = "4567"
 REFUSED_PAN = "4242424242424241"  # fails the Luhn check
@@ -61,13 +63,13 @@ async def add_every_test_card_and_use_them(api, client, auth) -> None:
     assert refused.status_code == 422
     refused_type = await client.post(
         "/v1/payment-methods",
-        json={"number": VISA_OK, "exp_month": "12", "exp_year": 2030, "cvc": CVC, "holder_name": "B"},
+        json={"number": VISA_OK, "exp_month": "12", "exp_year": year(4), "cvc": CVC, "holder_name": "B"},
         headers=auth(BOB),
     )
     assert refused_type.status_code == 422
     patched = await client.patch(
         f"/v1/payment-methods/{ALICE_VISA}",
-        json={"exp_month": 1, "exp_year": 2030, "cvc": CVC},
+        json={"exp_month": 1, "exp_year": year(4), "cvc": CVC},
         headers=auth(ALICE),
     )
     assert patched.status_code == 200
@@ -90,7 +92,7 @@ async def add_every_test_card_and_use_them(api, client, auth) -> None:
             "card_number_token": number.json()["token"],
             "security_code_token": code.json()["token"],
             "exp_month": 12,
-            "exp_year": 2031,
+            "exp_year": year(5),
             "holder_name": "Alice Martin",
         },
         headers=auth(ALICE),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from billing_support import ALICE, BOB, DECLINED, EXCHANGE, MASTERCARD_OK, VISA_OK, error_code
 
+from tests.support.dates import year
+
 pytestmark = pytest.mark.usefixtures("backend")
 
 BAD_NUMBER = "4242 4242 4242 4241"  # fails the Luhn check
@@ -71,7 +73,7 @@ async def test_block_applies_to_expiry_updates_and_payments_too(api, client, aut
 
     patched = await client.patch(
         f"/v1/payment-methods/{card_id}",
-        json={"exp_month": 1, "exp_year": 2031, "cvc": "123"},
+        json={"exp_month": 1, "exp_year": year(5), "cvc": "123"},
         headers=auth(BOB),
     )
     paid = await api.settle(BOB, EXCHANGE, card_id)

@@ -17,15 +17,26 @@ from billing_support import (
     error_code,
 )
 
-pytestmark = pytest.mark.usefixtures("backend")
+from tests.support.dates import (
+    ALICE_VISA_EXPIRY,
+    BOB_MASTERCARD_EXPIRY,
+    DAVE_VISA_EXPIRY,
+    THIS_MONTH,
+    mm_yyyy,
+    year,
+    yy,
+)
+
+# Expiries are relative to the tests' date: the seeded ones (billing/seed.py) and the ones sent.
+pytestmark = [pytest.mark.usefixtures("backend"), pytest.mark.date_sensitive]
 
 
 @pytest.mark.parametrize(
     ("user", "expected"),
     [
-        (ALICE, [(ALICE_VISA, "visa", "4242", 10, 2026, True)]),
-        (BOB, [(BOB_MC, "mastercard", "4444", 8, 2029, False)]),
-        (DAVE, [(DAVE_VISA, "visa", "1881", 3, 2028, False)]),
+        (ALICE, [(ALICE_VISA, "visa", "4242", *ALICE_VISA_EXPIRY, True)]),
+        (BOB, [(BOB_MC, "mastercard", "4444", *BOB_MASTERCARD_EXPIRY, False)]),
+        (DAVE, [(DAVE_VISA, "visa", "1881", *DAVE_VISA_EXPIRY, False)]),
     ],
 )
 async def test_list_shows_only_the_callers_own_cards(client, auth, user, expected):
@@ -67,16 +78,16 @@ async def test_add_card_normalises_spaces_and_dashes(api, db, typed, brand, last
         brand,
         last4,
     )
-    assert (stored["exp_month"], stored["exp_year"], stored["holder_name"]) == (12, 2030, "Bob Durand")
+    assert (stored["exp_month"], stored["exp_year"], stored["holder_name"]) == (12, year(4), "Bob Durand")
 
 
 async def test_the_same_card_typed_differently_is_one_card(api, db):
     first = await api.add_card(BOB, "4242 4242 4242 4242")
-    again = await api.add_card(BOB, "4242-4242-4242-4242", exp_month=1, exp_year=2031)
+    again = await api.add_card(BOB, "4242-4242-4242-4242", exp_month=1, exp_year=year(5))
 
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["id"] == first.json()["id"]
-    assert (again.json()["exp_month"], again.json()["exp_year"]) == (1, 2031)
+    assert (again.json()["exp_month"], again.json()["exp_year"]) == (1, year(5))
     assert db.count("payment_methods", owner_user_id=BOB) == 2  # the seeded 4444 and this one
 
 
@@ -91,10 +102,17 @@ async def test_added_card_is_listed_for_its_owner_only(api, client, auth):
 
 
 async def test_two_digit_expiry_year_is_read_as_this_century(api):
-    response = await api.add_card(BOB, exp_year=31)
+    response = await api.add_card(BOB, exp_year=int(yy(5)))
 
     assert response.status_code == 201
-    assert response.json()["exp_year"] == 2031
+    assert response.json()["exp_year"] == year(5)
+
+
+async def test_a_card_expiring_this_month_is_still_valid(api):
+    response = await api.add_card(BOB, exp_month=THIS_MONTH[0], exp_year=THIS_MONTH[1])
+
+    assert response.status_code == 201, response.text
+    assert response.json()["expired"] is False
 
 
 async def test_amex_takes_a_four_digit_security_code(api):
@@ -107,29 +125,34 @@ async def test_amex_takes_a_four_digit_security_code(api):
 async def test_owner_updates_the_expiry_of_their_card(client, auth, db):
     response = await client.patch(
         f"/v1/payment-methods/{ALICE_VISA}",
-        json={"exp_month": 10, "exp_year": 2029, "cvc": "123"},
+        json={"exp_month": 10, "exp_year": year(3), "cvc": "123"},
         headers=auth(ALICE),
     )
 
     assert response.status_code == 200, response.text
     card = response.json()
-    assert (card["id"], card["exp_month"], card["exp_year"], card["expired"]) == (ALICE_VISA, 10, 2029, False)
+    assert (card["id"], card["exp_month"], card["exp_year"], card["expired"]) == (
+        ALICE_VISA,
+        10,
+        year(3),
+        False,
+    )
     stored = db.card(ALICE_VISA)
-    assert (stored["exp_month"], stored["exp_year"]) == (10, 2029)
+    assert (stored["exp_month"], stored["exp_year"]) == (10, year(3))
     assert db.subscription("sub_contoso_business_standard")["payment_method_id"] == ALICE_VISA
 
 
 async def test_expiry_update_needs_the_security_code(client, auth, db):
     response = await client.patch(
         f"/v1/payment-methods/{ALICE_VISA}",
-        json={"exp_month": 10, "exp_year": 2029},
+        json={"exp_month": 10, "exp_year": year(3)},
         headers=auth(ALICE),
     )
 
     assert response.status_code == 422
     assert error_code(response) == "invalid_request"
     assert "cvc" in response.json()["error"]["message"]
-    assert (db.card(ALICE_VISA)["exp_month"], db.card(ALICE_VISA)["exp_year"]) == (10, 2026)
+    assert (db.card(ALICE_VISA)["exp_month"], db.card(ALICE_VISA)["exp_year"]) == ALICE_VISA_EXPIRY
 
 
 async def test_expiry_update_refused_when_the_bank_rejects_the_security_code(api, client, auth, db):
@@ -138,7 +161,7 @@ async def test_expiry_update_refused_when_the_bank_rejects_the_security_code(api
 
     response = await client.patch(
         f"/v1/payment-methods/{card_id}",
-        json={"exp_month": 6, "exp_year": 2032, "cvc": "123"},
+        json={"exp_month": 6, "exp_year": year(6), "cvc": "123"},
         headers=auth(BOB),
     )
 
@@ -150,10 +173,10 @@ async def test_expiry_update_refused_when_the_bank_rejects_the_security_code(api
 async def test_updated_card_keeps_its_history_in_the_audit_log(client, auth, db):
     await client.patch(
         f"/v1/payment-methods/{ALICE_VISA}",
-        json={"exp_month": 3, "exp_year": 2030, "cvc": "321"},
+        json={"exp_month": 3, "exp_year": year(4), "cvc": "321"},
         headers=auth(ALICE),
     )
 
     entry = db.audit("payment_method.expiry_updated")[-1]
     assert (entry["actor"], entry["target"], at(entry["at"])) == (ALICE, ALICE_VISA, TODAY)
-    assert entry["details"] == {"before": "10/2026", "after": "03/2030"}
+    assert entry["details"] == {"before": mm_yyyy(ALICE_VISA_EXPIRY), "after": mm_yyyy((3, year(4)))}

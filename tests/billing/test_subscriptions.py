@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 from billing_support import (
     ALICE,
@@ -14,7 +16,11 @@ from billing_support import (
     E3,
     EXCHANGE,
     FABRIKAM_BASIC,
+    TODAY,
+    at,
 )
+
+from tests.support.dates import ALICE_VISA_EXPIRY, BOB_MASTERCARD_EXPIRY
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -104,6 +110,7 @@ async def test_list_shows_only_the_callers_tenant(client, auth):
     ]
 
 
+@pytest.mark.date_sensitive
 async def test_owner_sees_the_full_card_on_file(client, auth):
     response = await client.get(f"/v1/subscriptions/{BUSINESS_STANDARD}", headers=auth(ALICE))
 
@@ -113,14 +120,14 @@ async def test_owner_sees_the_full_card_on_file(client, auth):
     assert sub["state"] == "past_due"
     assert sub["outstanding"] == {"amount": "151.20", "currency": "EUR"}
     assert sub["past_due_reason"] == "card_expired"
-    assert sub["last_failed_at"] is not None
+    assert at(datetime.fromisoformat(sub["last_failed_at"])) == TODAY - timedelta(days=3)  # seeded, relative
     assert sub["payment_method"] == {
         "id": ALICE_VISA,
         "brand": "visa",
         "last4": "4242",
         "owned_by_caller": True,
-        "exp_month": 10,
-        "exp_year": 2026,
+        "exp_month": ALICE_VISA_EXPIRY[0],
+        "exp_year": ALICE_VISA_EXPIRY[1],
         "holder_name": "Alice Martin",
         "expired": True,
     }
@@ -147,13 +154,16 @@ async def test_non_owner_sees_only_brand_and_last4_in_the_list(client, auth):
     assert cards[BUSINESS_STANDARD]["id"] == ALICE_VISA
 
 
+@pytest.mark.date_sensitive
 async def test_bobs_card_on_file_is_not_expired(client, auth):
     response = await client.get(f"/v1/subscriptions/{EXCHANGE}", headers=auth(BOB))
 
     card = response.json()["payment_method"]
-    assert (card["id"], card["exp_month"], card["exp_year"], card["expired"]) == (BOB_MC, 8, 2029, False)
+    expected = (BOB_MC, *BOB_MASTERCARD_EXPIRY, False)
+    assert (card["id"], card["exp_month"], card["exp_year"], card["expired"]) == expected
 
 
+@pytest.mark.date_sensitive
 async def test_charges_list_the_seeded_decline(client, auth):
     response = await client.get(f"/v1/subscriptions/{EXCHANGE}/charges", headers=auth(BOB))
 
@@ -161,3 +171,5 @@ async def test_charges_list_the_seeded_decline(client, auth):
     assert [(c["outcome"], c["decline_code"], c["amount"]["amount"]) for c in response.json()] == [
         ("declined", "insufficient_funds", "40.00")
     ]
+    seeded_at = [at(datetime.fromisoformat(c["created_at"])) for c in response.json()]
+    assert seeded_at == [TODAY - timedelta(days=3)]

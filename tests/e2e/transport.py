@@ -1,7 +1,9 @@
 """How the runner reaches a stack: the REST channel, the tracker, billing, sign-in and the demo-data reset.
 
-`own_stack` starts billing, actions, Rasa and web from the Procfile lines as tests/live does;
-`running_stack` talks to one `make run` already started (demo sign-in through the portal).
+`own_stack` starts billing, actions, Rasa and web from the Procfile lines as tests/live does, on the date
+the case files are written for (CASES_TODAY); `running_stack` talks to one `make run` already started
+(demo sign-in through the portal), which the cases expect on that date too (BILLING_TODAY and
+ASSISTANT_TODAY, see tests/e2e/README.md).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,6 +30,9 @@ from tests.support.stack import (
 MODEL = Path(os.environ.get("RASA_MODEL", ROOT / "models" / "current.tar.gz"))
 AGENT_PASSWORD = "agent-e2e-test"
 PORTAL_COOKIE = "portal_session"
+# The day the case files' dates are written for ("11/2026 is already past", Dave's card "(03/2028)"):
+# billing (and its demo data, seeded relative to its clock) and the actions run on it, whatever TEST_TODAY.
+CASES_TODAY = "2026-12-02"
 
 
 class TransportError(RuntimeError):
@@ -135,10 +141,10 @@ def own_stack(workdir: Path, model: Path = MODEL) -> Iterator[HttpTransport]:
         raise TransportError(f"no trained model at {model}: run `make model` first")
     with ExitStack() as started:
         stack = started.enter_context(
-            live_stack(workdir, model, AGENT_PASSWORD, HANDOFF_TIMEOUT_SECONDS="600")
+            live_stack(workdir, model, AGENT_PASSWORD, today=CASES_TODAY, HANDOFF_TIMEOUT_SECONDS="600")
         )
         database_url, rasa, billing = stack["database_url"], stack["rasa"], stack["billing"]
-        reset = DemoDataReset(database_url)
+        reset = DemoDataReset(database_url, today=CASES_TODAY)
         started.callback(reset.close)
         transport = HttpTransport(
             rasa.url, billing.url, TEST_SECRET, lambda user: mint_token(database_url, user), reset
@@ -153,7 +159,8 @@ def stack_settings() -> dict[str, str]:
     for name in ("defaults.env", ".env"):
         if (ROOT / name).exists():
             settings.update(read_env_file(ROOT / name))
-    return {**settings, **{k: v for k, v in os.environ.items() if k in ("RASA_JWT_SECRET", "DATABASE_URL")}}
+    passed = ("RASA_JWT_SECRET", "DATABASE_URL", "BILLING_TODAY")
+    return {**settings, **{k: v for k, v in os.environ.items() if k in passed}}
 
 
 def portal_sign_in(web_url: str) -> Callable[[str], str]:
@@ -185,7 +192,10 @@ def running_stack(rasa_url: str, billing_url: str, web_url: str, reset: bool) ->
     with ExitStack() as started:
         resetter = None
         if reset:
-            resetter = DemoDataReset(settings.get("DATABASE_URL", "sqlite:///var/billing.db"))
+            resetter = DemoDataReset(  # seeded on the running billing's date
+                settings.get("DATABASE_URL", "sqlite:///var/billing.db"),
+                today=settings.get("BILLING_TODAY") or date.today().isoformat(),
+            )
             started.callback(resetter.close)
         transport = HttpTransport(rasa_url, billing_url, secret, portal_sign_in(web_url), resetter)
         started.callback(transport.close)

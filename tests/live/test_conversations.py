@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from reading.language import detect_language
+from tests.support.dates import ALICE_VISA_EXPIRY, BOB_MASTERCARD_EXPIRY, mm_yyyy, year, yy
 
 STANDARD = "sub_contoso_business_standard"
 EXCHANGE = "sub_contoso_exchange_plan1"
@@ -39,6 +42,7 @@ def pay_standard_after_new_expiry(convo, steps, language):
         in_language(convo.say(text), language)
 
 
+@pytest.mark.date_sensitive
 def test_owner_updates_the_expiry_and_pays_in_english(talk):
     alice = talk("alice@contoso.com")
     in_language(alice.say("hi"), "en")
@@ -47,19 +51,20 @@ def test_owner_updates_the_expiry_and_pays_in_english(talk):
     said(replies, "€151.20", "€40.00")
     said(alice.say(CHOOSE_STANDARD), "has expired")
     said(alice.say("/update_expiry"), "new expiration date")
-    said(alice.say("12/27"), "security code")
+    said(alice.say(f"12/{yy(1)}"), "security code")
     replies = alice.say("123")
     in_language(replies, "en")
-    said(replies, "12/2027", "Pay €151.20 for Microsoft 365 Business Standard")
+    said(replies, f"12/{year(1)}", "Pay €151.20 for Microsoft 365 Business Standard")
     replies = alice.say("yes")
     in_language(replies, "en")
     said(replies, "Receipt reference: RCPT-")
     sub = alice.billing(f"/v1/subscriptions/{STANDARD}")
     assert sub["state"] == "active" and sub["outstanding"]["amount"] == "0.00"
-    assert (sub["payment_method"]["exp_month"], sub["payment_method"]["exp_year"]) == (12, 2027)
+    assert (sub["payment_method"]["exp_month"], sub["payment_method"]["exp_year"]) == (12, year(1))
     assert len(succeeded_charges(alice, STANDARD)) == 1
 
 
+@pytest.mark.date_sensitive
 def test_owner_updates_the_expiry_and_pays_in_french_free_text(talk):
     alice = talk("alice@contoso.com", "fr")
     in_language(alice.say("bonjour"), "fr")
@@ -68,14 +73,15 @@ def test_owner_updates_the_expiry_and_pays_in_french_free_text(talk):
     said(replies, "151,20\u00a0€")
     in_language(alice.say("celui de Business Standard"), "fr")
     said(alice.say("je veux modifier la date d'expiration"), "nouvelle date d'expiration")
-    said(alice.say("décembre 2027"), "code de sécurité")
+    said(alice.say(f"décembre {year(1)}"), "code de sécurité")
     replies = alice.say("123")
     in_language(replies, "fr")
-    said(replies, "12/2027")
+    said(replies, f"12/{year(1)}")
     in_language(alice.say("oui"), "fr")
     assert len(succeeded_charges(alice, STANDARD)) == 1
 
 
+@pytest.mark.date_sensitive
 def test_owner_adds_a_card_and_the_tracker_never_sees_the_number(talk):
     bob = talk("bob@contoso.com")
     bob.say("pay my balance")
@@ -83,7 +89,7 @@ def test_owner_adds_a_card_and_the_tracker_never_sees_the_number(talk):
     said(bob.say("add a new card"), "card number")
     replies = bob.say("4242 4242 4242 4242")
     said(replies, "expiration date")
-    said(bob.say("12/28"), "security code")
+    said(bob.say(f"12/{yy(2)}"), "security code")
     said(bob.say("123"), "cardholder")
     replies = bob.say("Bob Durand")
     said(replies, "Visa •••• 4242", "Pay €40.00")
@@ -96,12 +102,13 @@ def test_owner_adds_a_card_and_the_tracker_never_sees_the_number(talk):
     assert "•••• 4242" in dump
 
 
+@pytest.mark.date_sensitive
 def test_a_non_owner_pays_with_their_own_card(talk):
     bob = talk("bob@contoso.com")
     bob.say("I want to settle my outstanding balance")
     said(bob.say(CHOOSE_STANDARD), "added by another admin")
     replies = bob.say("/use_other_card")
-    said(replies, "Mastercard •••• 4444 (08/2029)")
+    said(replies, f"Mastercard •••• 4444 ({mm_yyyy(BOB_MASTERCARD_EXPIRY)})")  # seeded relative to today
     said(bob.say(replies[-1]["buttons"][0]["payload"]), "Pay €151.20")
     said(bob.say("yes"), "Receipt reference")
     sub = bob.billing(f"/v1/subscriptions/{STANDARD}")
@@ -115,13 +122,14 @@ def test_a_user_without_billing_role_is_told_why_in_french(talk):
     said(replies, "rôle de facturation")
 
 
+@pytest.mark.date_sensitive
 def test_a_declined_card_then_success_with_another(talk):
     bob = talk("bob@contoso.com")
     bob.say("pay my balance")
     bob.say(CHOOSE_EXCHANGE)
     bob.say("add a new card")
     bob.say("4000 0000 0000 0002")
-    bob.say("11/29")
+    bob.say(f"11/{yy(3)}")
     bob.say("321")
     bob.say("Bob Durand")
     replies = bob.say("yes")
@@ -132,19 +140,21 @@ def test_a_declined_card_then_success_with_another(talk):
     assert outcomes.count("succeeded") == 1 and outcomes.count("declined") == 2  # + the seeded one
 
 
+@pytest.mark.date_sensitive
 def test_cancel_midway_charges_nothing(talk):
     alice = talk("alice@contoso.com")
     alice.say("pay my balance")
     alice.say(CHOOSE_STANDARD)
     alice.say("/update_expiry")
-    alice.say("12/27")
+    alice.say(f"12/{yy(1)}")
     replies = alice.say("cancel")
     said(replies, "nothing was charged")
     sub = alice.billing(f"/v1/subscriptions/{STANDARD}")
-    assert sub["state"] == "past_due" and sub["payment_method"]["exp_year"] == 2026
+    assert sub["state"] == "past_due" and sub["payment_method"]["exp_year"] == ALICE_VISA_EXPIRY[1]
     assert succeeded_charges(alice, STANDARD) == []
 
 
+@pytest.mark.date_sensitive
 def test_language_switch_mid_flow(talk):
     alice = talk("alice@contoso.com", "fr")
     in_language(alice.say("je veux payer mon solde"), "fr")
@@ -153,11 +163,12 @@ def test_language_switch_mid_flow(talk):
     replies = alice.say("in English please")
     in_language(replies, "en")
     said(alice.say("/update_expiry"), "new expiration date")
-    in_language(alice.say("01/2029"), "en")
+    in_language(alice.say(f"01/{year(3)}"), "en")
     in_language(alice.say("123"), "en")
     said(alice.say("yes"), "Receipt reference")
 
 
+@pytest.mark.date_sensitive
 def test_single_subscription_owner_retries_the_card(talk):
     dave = talk("dave@fabrikam.com")
     replies = dave.say("pay my balance")
@@ -167,6 +178,7 @@ def test_single_subscription_owner_retries_the_card(talk):
     assert dave.billing("/v1/subscriptions/sub_fabrikam_business_basic")["state"] == "active"
 
 
+@pytest.mark.date_sensitive
 def test_a_digression_inside_the_form_then_resume(talk):
     alice = talk("alice@contoso.com", "fr")
     alice.say("je veux payer mon solde")
@@ -175,9 +187,10 @@ def test_a_digression_inside_the_form_then_resume(talk):
     replies = alice.say("c'est combien déjà ?")
     in_language(replies, "fr")
     said(replies, "151,20", "nouvelle date d'expiration")
-    said(alice.say("12/27"), "code de sécurité")
+    said(alice.say(f"12/{yy(1)}"), "code de sécurité")
 
 
+@pytest.mark.date_sensitive
 def test_bad_input_gets_specific_answers_and_no_charge(talk):
     alice = talk("alice@contoso.com")
     alice.say("pay my balance")

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import os
+import shlex
 import socket
 import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from tests.support.dates import TODAY
+
 ROOT = Path(__file__).resolve().parents[2]
 SVC_PYTHON = ROOT / ".venv-svc" / "bin" / "python"
 RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 TEST_SECRET = "test-secret-" + "x" * 40
-TEST_TODAY = "2026-12-02"
+# The date billing and the actions are started on (their `--today`): TEST_TODAY, else the system's date.
+TEST_TODAY = TODAY.isoformat()
 
 
 def free_port() -> int:
@@ -91,11 +96,20 @@ def process_env(overrides: dict[str, str]) -> dict[str, str]:
 
 
 def _start(
-    name: str, overrides: dict[str, str], logdir: Path, port: int, health: str, timeout: float
+    name: str,
+    overrides: dict[str, str],
+    logdir: Path,
+    port: int,
+    health: str,
+    timeout: float,
+    today: str | None = None,
 ) -> Service:
-    """Runs the Procfile line of `name` through the shell, as honcho does, with test ports and stores."""
+    """Runs the Procfile line of `name` through the shell, as honcho does, with test ports and stores;
+    `today` appends the process's clock option (`--today YYYY-MM-DD`)."""
     log = logdir / f"{name}.log"
     command = procfile()[name]
+    if today is not None:
+        command += f" --today {shlex.quote(date.fromisoformat(today).isoformat())}"
     with open(log, "wb") as out:
         process = subprocess.Popen(
             ["/bin/sh", "-c", f"exec {command}"],  # exec: the pid is the service's own
@@ -123,16 +137,20 @@ def mint_token(database_url: str, user: str, ttl: int = 3600) -> str:
 
 @contextmanager
 def billing_service(
-    workdir: Path, portal_origin: str | None = None, port: int | None = None, database_url: str | None = None
+    workdir: Path,
+    portal_origin: str | None = None,
+    port: int | None = None,
+    database_url: str | None = None,
+    today: str = TEST_TODAY,
 ) -> Iterator[tuple[Service, str]]:
-    """Billing on the SQLite file of `workdir`, or on `database_url` (the demo data seeded once); yields
-    (service, database url)."""
+    """Billing on the SQLite file of `workdir`, or on `database_url` (the demo data seeded once, relative
+    to `today`, the date its clock starts on); yields (service, database url)."""
     database_url = database_url or f"sqlite:///{workdir / 'billing.db'}"
     port = port or free_port()
     env = {"DATABASE_URL": database_url, "BILLING_PORT": str(port)}
     if portal_origin:
         env["PORTAL_ORIGIN"] = portal_origin
-    service = _start("billing", env, workdir, port, "/health", 60)
+    service = _start("billing", env, workdir, port, "/health", 60, today=today)
     try:
         yield service, database_url
     finally:
@@ -141,18 +159,17 @@ def billing_service(
 
 @contextmanager
 def action_server(
-    workdir: Path, billing_url: str, web_url: str = "http://127.0.0.1:9", port: int | None = None
+    workdir: Path,
+    billing_url: str,
+    web_url: str = "http://127.0.0.1:9",
+    port: int | None = None,
+    today: str = TEST_TODAY,
 ) -> Iterator[Service]:
-    """The action server; `web_url` is the web service's handoff API (default: nothing listens)."""
+    """The action server on `today` (date-sensitive answers such as "already past" follow the tests'
+    date); `web_url` is the web service's handoff API (default: nothing listens)."""
     port = port or free_port()
-    # Date-sensitive answers ("already past") on a known day, whatever day the tests run.
-    env = {
-        "BILLING_URL": billing_url,
-        "WEB_URL": web_url,
-        "ACTIONS_PORT": str(port),
-        "ASSISTANT_TODAY": TEST_TODAY,
-    }
-    service = _start("actions", env, workdir, port, "/health", 90)
+    env = {"BILLING_URL": billing_url, "WEB_URL": web_url, "ACTIONS_PORT": str(port)}
+    service = _start("actions", env, workdir, port, "/health", 90, today=today)
     try:
         yield service
     finally:
@@ -214,41 +231,54 @@ def web_service(
 
 
 @contextmanager
-def live_stack(workdir: Path, model: Path, agent_password: str, **web_env: str) -> Iterator[dict[str, Any]]:
-    """Billing, actions, Rasa and web on throwaway stores under `workdir`, each from its Procfile line:
-    {"billing", "actions", "rasa", "web": Service, "database_url": billing's database}."""
+def live_stack(
+    workdir: Path, model: Path, agent_password: str, today: str = TEST_TODAY, **web_env: str
+) -> Iterator[dict[str, Any]]:
+    """Billing, actions, Rasa and web on throwaway stores under `workdir`, each from its Procfile line,
+    billing and the actions on `today`: {"billing", "actions", "rasa", "web": Service, "database_url":
+    billing's database, "today": the date}."""
     web_port = free_port()
     web_url = f"http://127.0.0.1:{web_port}"
     with (
-        billing_service(workdir) as (billing, database_url),
-        action_server(workdir, billing.url, web_url=web_url) as actions,
+        billing_service(workdir, today=today) as (billing, database_url),
+        action_server(workdir, billing.url, web_url=web_url, today=today) as actions,
         rasa_server(workdir, model, actions.url, billing.url) as rasa,
         web_service(workdir, web_port, billing.url, rasa.url, agent_password, **web_env) as web,
     ):
-        yield {"billing": billing, "actions": actions, "rasa": rasa, "web": web, "database_url": database_url}
+        yield {
+            "billing": billing,
+            "actions": actions,
+            "rasa": rasa,
+            "web": web,
+            "database_url": database_url,
+            "today": today,
+        }
 
 
 RESET_LOOP = """
 import sys
+from datetime import date
 from billing import audit, seed
-from billing.clock import utcnow
+from billing.clock import starting_on
 from billing.db import make_engine, make_sessionmaker
 sessions = make_sessionmaker(make_engine(sys.argv[1]))
+clock = starting_on(date.fromisoformat(sys.argv[2]))
 for _ in sys.stdin:
     with sessions.begin() as session:
         seed.drop_all(session)
-        seed.seed(session, utcnow())
-        audit.record(session, at=utcnow(), actor="tests", tenant_id=None, action="demo.reset")
+        seed.seed(session, clock())
+        audit.record(session, at=clock(), actor="tests", tenant_id=None, action="demo.reset")
     print("ok", flush=True)
 """
 
 
 class DemoDataReset:
-    """Puts the demo data back between tests, through one long-lived billing-environment process."""
+    """Puts the demo data back between tests (seeded on `today`, the date billing was started on),
+    through one long-lived billing-environment process."""
 
-    def __init__(self, database_url: str):
+    def __init__(self, database_url: str, today: str = TEST_TODAY):
         self._process = subprocess.Popen(
-            [str(SVC_PYTHON), "-c", RESET_LOOP, database_url],
+            [str(SVC_PYTHON), "-c", RESET_LOOP, database_url, today],
             cwd=ROOT,
             text=True,
             stdin=subprocess.PIPE,
