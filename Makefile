@@ -75,12 +75,14 @@ audit: .venv-tools/bin/pip-audit ## known vulnerabilities in the lock files (pip
 	.venv-tools/bin/python tools/dependency_audit.py
 
 lint:
-	.venv-svc/bin/ruff check billing web tests/billing tests/web tests/browser tests/smoke tests/tools bench tools/dependency_audit.py tools/audit tools/scale_profile.py security measure
-	.venv-rasa/bin/ruff check actions channels components tests/actions tests/live tests/channels tests/components tests/support tests/e2e tools/rasa_run.py security reading measure
+	.venv-svc/bin/ruff check billing web tests/billing tests/web tests/browser tests/smoke tests/tools bench tools/dependency_audit.py tools/audit tools/scale_profile.py security measure clients assistant
+	.venv-rasa/bin/ruff check actions channels components clients assistant tests/actions tests/live tests/channels tests/components tests/support tests/e2e tools/rasa_run.py security reading measure
+	@# Architecture contracts (.importlinter): web apart from billing, one HTTP client package, ...
+	.venv-svc/bin/lint-imports --no-cache
 
 typecheck:
-	.venv-svc/bin/mypy billing web security tools/scale_profile.py
-	.venv-rasa/bin/mypy actions channels components security reading measure tests/e2e
+	.venv-svc/bin/mypy billing web security clients tools/scale_profile.py
+	.venv-rasa/bin/mypy actions channels components security reading measure clients assistant tests/e2e
 
 test-billing:
 	.venv-svc/bin/python -m pytest tests/billing tests/web tests/tools -q -p no:cacheprovider

@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import details, formatting
-from actions.billing_client import BillingClient
+from clients.billing import BillingClient, Card
 
 DETAILS = ("card_number_token", "card_expiry", "security_code_token", "card_holder")
 REFUSED_DETAIL = {
@@ -52,7 +52,7 @@ def holder_answer(
     return details.invalid(dispatcher, tracker, "card_holder")
 
 
-async def save(dispatcher: CollectingDispatcher, tracker: Tracker, client: BillingClient) -> dict[str, Any]:
+async def save(dispatcher: CollectingDispatcher, tracker: Tracker, client: BillingClient) -> Card:
     """Save the vaulted card for the user; it is then the one to pay with."""
     month, year = details.split_expiry(str(tracker.get_slot("card_expiry")))
     card = await client.add_card(

@@ -9,8 +9,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.billing_client import BillingClient, BillingRefused, BillingUnavailable
+from actions import config
 from actions.language import language_of
+from clients.billing import BillingClient, BillingRefused, BillingUnavailable
+from clients.http import timeout
 
 
 def user_token(tracker: Tracker) -> str | None:
@@ -27,7 +29,10 @@ def user_token(tracker: Tracker) -> str | None:
 
 
 def billing(tracker: Tracker) -> BillingClient:
-    return BillingClient(user_token(tracker))
+    """Billing on behalf of the user of this turn's message (its token only)."""
+    settings = config.current()
+    limit = timeout(settings.billing_timeout_seconds)
+    return BillingClient(settings.billing_url, user_token(tracker), limit)
 
 
 def latest_user_index(tracker: Tracker) -> int:

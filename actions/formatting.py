@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -31,7 +32,7 @@ def expiry(month: int, year: int) -> str:
     return f"{month:02d}/{year}"
 
 
-def card(summary: dict[str, Any], with_expiry: bool = True) -> str:
+def card(summary: Mapping[str, Any], with_expiry: bool = True) -> str:
     """Visa •••• 4242 (10/2026): never more than brand, last four and expiry."""
     label = f"{BRANDS.get(summary.get('brand', ''), 'Card')} •••• {summary.get('last4', '????')}"
     if with_expiry and summary.get("exp_month") and summary.get("exp_year"):

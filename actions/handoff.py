@@ -7,10 +7,8 @@ user cancel, timeout: a `handoff_returned` trigger), picks the payment up where 
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-import httpx
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import (
     ActionExecuted,
@@ -22,11 +20,12 @@ from rasa_sdk.events import (
 )
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import config
 from actions.context import language_of, latest_user_index, user_token
 from actions.settle_asks import repeat_confirmation
 from actions.settle_slots import METHODS, SAVED_BY, forget_flow
+from clients.web import HandoffQueued, WebClient
 
-WEB_URL = os.environ.get("WEB_URL", "http://127.0.0.1:8080")
 FORMS = ("settle_form",)
 METHOD_DETAIL = {
     "update_expiry": "was giving a new expiry date",
@@ -58,25 +57,10 @@ def handoff_reason(tracker: Tracker) -> str:
 
 async def ask_for_agent(
     conversation_id: str, token: str, reason: str, language: str, detail: str
-) -> dict[str, Any] | None:
+) -> HandoffQueued | None:
     """The web service's answer (queue position, estimated wait), or None when it cannot take it."""
-    try:
-        async with httpx.AsyncClient(base_url=WEB_URL, timeout=httpx.Timeout(5.0, connect=1.0)) as client:
-            response = await client.post(
-                "/api/handoffs",
-                headers={"Authorization": f"Bearer {token}"},
-                json={
-                    "conversation_id": conversation_id,
-                    "reason": reason,
-                    "language": language,
-                    "detail": detail,
-                },
-            )
-    except httpx.HTTPError:
-        return None
-    if response.status_code not in (200, 201):
-        return None
-    return dict(response.json())
+    web = WebClient(config.current().web_url)
+    return await web.ask_for_agent(token, conversation_id, reason, language, detail)
 
 
 class ActionRequestHandoff(Action):

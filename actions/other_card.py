@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Sequence
 
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import formatting
+from clients.billing import Card
 
 
-def usable(cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def usable(cards: Sequence[Card]) -> list[Card]:
     return [c for c in cards if not c.get("expired")]
 
 
-def pick(cards: list[dict[str, Any]], brand: str | None, last_four: str | None) -> list[dict[str, Any]]:
+def pick(cards: list[Card], brand: str | None, last_four: str | None) -> list[Card]:
     found = cards
     if last_four:
         found = [c for c in found if c["last4"] == last_four]
@@ -23,7 +24,7 @@ def pick(cards: list[dict[str, Any]], brand: str | None, last_four: str | None) 
     return found
 
 
-def offer(dispatcher: CollectingDispatcher, cards: list[dict[str, Any]]) -> None:
+def offer(dispatcher: CollectingDispatcher, cards: Sequence[Card]) -> None:
     """The user's usable cards as buttons; a tap names brand and last four."""
     buttons = [
         {

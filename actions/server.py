@@ -21,7 +21,8 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from actions import clock
+from actions import clock, config
+from assistant.settings import BadSetting, Settings
 from measure import from_environment
 from security.logs import install as mask_secrets_in_logs
 
@@ -59,7 +60,7 @@ def time_stages() -> None:
         return
     from rasa_sdk.executor import ActionExecutor
 
-    from actions.billing_client import BillingClient
+    from clients.billing import BillingClient
 
     ActionExecutor.run = costs.timed("action", ActionExecutor.run)
     BillingClient._request = costs.timed("billing", BillingClient._request)  # type: ignore[method-assign,assignment]
@@ -84,10 +85,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
     mask_secrets_in_logs()  # also for the handlers sanic configures when the app is created
-    if args.today is not None:
-        clock.fix(args.today)
-    if args.today is not None or os.environ.get("ASSISTANT_TODAY", "").strip():
-        log.info("clock: today is %s (fixed)", clock.today().isoformat())
+    try:
+        settings = Settings.from_environment()  # read once, here
+    except BadSetting as error:
+        parser.error(str(error))
+    config.configure(settings)
+    fixed = args.today or settings.today
+    if fixed is not None:
+        clock.fix(fixed)
+        log.info("clock: today is %s (fixed)", fixed.isoformat())
     time_stages()
     app = create()
     host = os.environ.get("SANIC_HOST", "127.0.0.1")

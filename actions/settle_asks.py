@@ -14,9 +14,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import formatting, other_card, subscriptions
-from actions.billing_client import BillingClient
 from actions.context import BillingAction, billing, language_of
 from actions.settle_slots import intent_of
+from clients.billing import BillingClient
 
 
 async def ask_confirmation(

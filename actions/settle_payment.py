@@ -13,7 +13,6 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import formatting, subscriptions
-from actions.billing_client import BillingClient
 from actions.context import (
     BillingAction,
     BillingRefused,
@@ -24,6 +23,7 @@ from actions.context import (
     language_of,
 )
 from actions.settle_slots import end_attempt, end_choice, intent_of
+from clients.billing import BillingClient
 
 PAYMENT_FAILURES_BEFORE_HANDOFF = 3
 

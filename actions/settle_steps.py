@@ -17,9 +17,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import add_card, details, formatting, other_card, subscriptions, update_expiry
-from actions.billing_client import BillingClient
 from actions.context import BillingRefused, label, language_of
 from actions.settle_slots import DETAILS, METHODS, PROCEDURE_INTENTS, SAVED_BY, latest_entity
+from clients.billing import BillingClient, Card
 from reading.words import plain
 
 # Records a slot's new value, in the form's changes and in the tracker the next steps read.
@@ -173,7 +173,7 @@ async def save(
     try:
         if method == "update_expiry":
             sub = await client.subscription(str(tracker.get_slot("subscription_id")))
-            card = await update_expiry.save(dispatcher, tracker, client, sub.get("payment_method") or {})
+            card = await update_expiry.save(dispatcher, tracker, client, sub["payment_method"] or Card())
         else:
             card = await add_card.save(dispatcher, tracker, client)
     except BillingRefused as error:

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import formatting
+from clients.billing import Subscription
 
 REASONS = ("card_expired", "insufficient_funds", "card_declined")
 
 
-def summarize(dispatcher: CollectingDispatcher, sub: dict[str, Any], language: str) -> None:
+def summarize(dispatcher: CollectingDispatcher, sub: Subscription, language: str) -> None:
     """One sentence: product, amount, and why it is past due."""
     amount = formatting.money(sub["outstanding"]["amount"], sub["outstanding"]["currency"], language)
     card = formatting.card(sub["payment_method"] or {})
@@ -31,7 +33,7 @@ def summarize(dispatcher: CollectingDispatcher, sub: dict[str, Any], language: s
     )
 
 
-def present(dispatcher: CollectingDispatcher, sub: dict[str, Any], language: str) -> list[EventType]:
+def present(dispatcher: CollectingDispatcher, sub: Subscription, language: str) -> list[EventType]:
     """Summarize the chosen subscription and offer the options its card owner rules allow."""
     summarize(dispatcher, sub, language)
     owned = bool((sub.get("payment_method") or {}).get("owned_by_caller"))
@@ -45,7 +47,7 @@ def present(dispatcher: CollectingDispatcher, sub: dict[str, Any], language: str
 
 def list_choices(
     dispatcher: CollectingDispatcher,
-    subs: list[dict[str, Any]],
+    subs: Sequence[Subscription],
     language: str,
     response: str = "utter_past_due_several",
     **kwargs: Any,
@@ -72,7 +74,7 @@ def _plain(text: str) -> str:
     return "".join(c for c in folded if c.isalnum() or c == " ")
 
 
-def match(subs: list[dict[str, Any]], wanted: str) -> dict[str, Any] | None:
+def match(subs: Sequence[Subscription], wanted: str) -> Subscription | None:
     """The subscription whose product name is, or contains, what the user named."""
     plain = _plain(wanted).strip()
     if not plain:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import details, formatting
-from actions.billing_client import BillingClient
+from clients.billing import BillingClient, Card
 
 DETAILS = ("new_expiry", "security_code_token")
 # Which answer a refusal of billing's is about: only that one is asked again.
@@ -22,7 +20,7 @@ REFUSED_DETAIL = {
 }
 
 
-def refusal(card: dict[str, Any]) -> str | None:
+def refusal(card: Card) -> str | None:
     """Why this user may not change the card on file (a response name), or None."""
     if not card:
         return "utter_no_card_on_file"
@@ -32,14 +30,15 @@ def refusal(card: dict[str, Any]) -> str | None:
 
 
 async def save(
-    dispatcher: CollectingDispatcher, tracker: Tracker, client: BillingClient, card: dict[str, Any]
-) -> dict[str, Any]:
+    dispatcher: CollectingDispatcher, tracker: Tracker, client: BillingClient, card: Card
+) -> Card:
     """Save the new date on the card on file; the card is then the one to pay with."""
     month, year = details.split_expiry(str(tracker.get_slot("new_expiry")))
-    saved = await client.update_expiry(card["id"], month, year, str(tracker.get_slot("security_code_token")))
+    cvc_token = str(tracker.get_slot("security_code_token"))
+    saved = await client.update_expiry(str(card.get("id")), month, year, cvc_token)
     dispatcher.utter_message(
         response="utter_expiry_updated",
         card=formatting.card(saved, False),
-        expiry=formatting.expiry(saved["exp_month"], saved["exp_year"]),
+        expiry=formatting.expiry(saved.get("exp_month") or month, saved.get("exp_year") or year),
     )
     return saved

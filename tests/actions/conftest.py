@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from actions import config
+from assistant.settings import Settings
 from tests.support.dates import TODAY
 from tests.support.domain import load_domain
 from tests.support.stack import DemoDataReset, billing_service, mint_token
@@ -36,7 +38,7 @@ def fresh_demo_data(
 ) -> None:
     """Every test starts from the demo data of docs/design.md."""
     demo_reset()
-    monkeypatch.setattr("actions.billing_client.BILLING_URL", billing["url"])
+    config.configure(Settings(billing_url=billing["url"]))
 
 
 @pytest.fixture(autouse=True)

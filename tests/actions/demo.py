@@ -3,12 +3,20 @@ widget's secure card form) does to billing behind the assistant's back."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import httpx
 
+from actions import config
 from tests.support.dates import year
 from tests.support.trackers import Conversation, Turn, billing_get
+
+
+def use_settings(**changes: Any) -> None:
+    """The actions' settings from now on, with `changes` (the conftest configures them for each test)."""
+    config.configure(replace(config.current(), **changes))
+
 
 # The cards' expiries follow the tests' date (tests/support/dates.py); as of December 2026 they are:
 STANDARD = "sub_contoso_business_standard"  # 151.20 EUR, Alice's Visa 4242 (10/2026, expired)

@@ -40,10 +40,21 @@ def test_the_today_option_fixes_every_actions_date(monkeypatch):
 
 @pytest.mark.date_sensitive
 def test_assistant_today_is_the_environments_way_to_fix_the_date(monkeypatch):
+    monkeypatch.setattr(server, "create", _NoServer)
+    monkeypatch.setattr(server, "mask_secrets_in_logs", lambda: None)
     monkeypatch.setenv("ASSISTANT_TODAY", "2029-06-01")
-    assert clock._from_environment() == date(2029, 6, 1)
-    monkeypatch.setenv("ASSISTANT_TODAY", "")
-    assert clock._from_environment() == date.today()
+    server.main(["--port", "0"])
+    assert clock.today() == date(2029, 6, 1)
+
+
+def test_an_assistant_today_that_is_not_a_date_stops_the_server(monkeypatch, capsys):
+    monkeypatch.setattr(server, "create", _NoServer)
+    monkeypatch.setattr(server, "mask_secrets_in_logs", lambda: None)
+    monkeypatch.setenv("ASSISTANT_TODAY", "tomorrow")
+    with pytest.raises(SystemExit) as exit_:
+        server.main(["--port", "0"])
+    refused = capsys.readouterr().err
+    assert exit_.value.code == 2 and "ASSISTANT_TODAY must be a date written YYYY-MM-DD" in refused
 
 
 def test_a_today_option_that_is_not_a_date_is_refused(capsys):

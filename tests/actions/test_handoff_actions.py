@@ -11,6 +11,7 @@ from rasa_sdk import Tracker
 from actions.fallback import ActionFallback
 from actions.handoff import ActionHandoffReturned, ActionRequestHandoff, ActionRestart, form_in_progress
 from actions.language import ActionSessionStart
+from tests.actions.demo import use_settings
 from tests.support.trackers import Conversation, responses, run, slots, tracker
 
 
@@ -54,7 +55,7 @@ async def test_restart_works_when_the_assistant_has_the_conversation(domain):
 
 
 async def test_without_the_support_service_the_user_is_told_where_to_go(domain, tokens, monkeypatch):
-    monkeypatch.setattr("actions.handoff.WEB_URL", "http://127.0.0.1:9")
+    use_settings(web_url="http://127.0.0.1:9")
     trk = tracker(tokens["alice"], text="a person please", intent="human_handoff")
     messages, events = await run(ActionRequestHandoff(), trk, domain)
     assert responses(messages) == ["utter_handoff_unavailable"]
@@ -208,7 +209,7 @@ async def test_a_fallback_starts_a_streak_and_an_understood_message_breaks_it(do
 
 
 async def test_a_second_message_not_understood_brings_in_a_person(domain, tokens, monkeypatch):
-    monkeypatch.setattr("actions.handoff.WEB_URL", "http://127.0.0.1:9")  # support unreachable
+    use_settings(web_url="http://127.0.0.1:9")  # support unreachable
     trk = tracker(tokens["bob"], text="04/29", intent="inform")
     earlier = [
         {"event": "user", "text": "12/27", "parse_data": {"intent": {"name": "inform"}}},

@@ -8,15 +8,13 @@ Each message goes through Rasa's own slot extraction and form machinery (tests/s
 from __future__ import annotations
 
 import asyncio
-import weakref
 from typing import Any
 
-import httpx
 import pytest
 
-from actions.billing_client import BillingClient, BillingUnavailable
 from actions.settle_digressions import ActionCancelPayment, ActionExplainBalance
 from actions.settle_payment import ActionSettle
+from clients.billing import BillingClient, BillingUnavailable
 from tests.actions.demo import (
     BASIC,
     BOB_MASTERCARD,
@@ -29,6 +27,7 @@ from tests.actions.demo import (
     paid_elsewhere,
     subscription,
     succeeded,
+    use_settings,
 )
 from tests.support.dates import (
     ALICE_VISA_EXPIRY,
@@ -217,12 +216,12 @@ async def test_billing_down_apologises_and_try_again_resumes_where_it_stood(
 ):
     alice = Conversation(tokens["alice"], domain)
     await alice.say("pay", "settle_balance", named("Standard"))
-    monkeypatch.setattr("actions.billing_client.BILLING_URL", DOWN)
+    use_settings(billing_url=DOWN)
     turn = await alice.say("change the expiry date", "update_expiry")
     assert turn.responses == ["utter_billing_unavailable"]
     assert turn.slots == {"settle_stop": "refused", "requested_slot": None, "security_code_token": None}
     assert alice.slot("subscription_id") == STANDARD and alice.slot("settle_stop") is None
-    monkeypatch.setattr("actions.billing_client.BILLING_URL", billing["url"])
+    use_settings(billing_url=billing["url"])
     turn = await alice.say("try again", "settle_balance")
     assert turn.requested == "new_expiry" and turn.responses == ["utter_ask_new_expiry"]
 
@@ -233,9 +232,7 @@ async def test_a_billing_service_that_hangs_times_out_with_an_apology(tokens, do
 
     server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    monkeypatch.setattr("actions.billing_client.BILLING_URL", f"http://127.0.0.1:{port}")
-    monkeypatch.setattr("actions.billing_client.TIMEOUT", httpx.Timeout(0.5, connect=0.5))
-    monkeypatch.setattr("actions.billing_client._clients", weakref.WeakKeyDictionary())
+    use_settings(billing_url=f"http://127.0.0.1:{port}", billing_timeout_seconds=0.5)
     alice = Conversation(tokens["alice"], domain)
     try:
         started = asyncio.get_running_loop().time()
@@ -400,12 +397,12 @@ async def test_billing_unreachable_at_the_payment_then_yes_again_pays_once(
     tokens, domain, billing, monkeypatch
 ):
     bob = await bob_at_confirmation(tokens, domain)
-    monkeypatch.setattr("actions.billing_client.BILLING_URL", DOWN)
+    use_settings(billing_url=DOWN)
     turn = await bob.say("yes", "affirm")
     assert turn.responses == ["utter_payment_outcome_unknown"]
     kept = {e["name"]: e["value"] for e in turn.settle_events}
     assert kept == {"confirming": True, "payment_confirmed": None}  # the key stays; a new "yes" is needed
-    monkeypatch.setattr("actions.billing_client.BILLING_URL", billing["url"])
+    use_settings(billing_url=billing["url"])
     await bob.message("yes", "affirm")
     messages, _ = await bob.run(ActionSettle())
     assert responses(messages) == ["utter_payment_succeeded", "utter_settle_next"]

@@ -7,7 +7,7 @@ import pytest
 
 from actions import update_expiry
 from actions.settle_digressions import ActionExplainBalance
-from tests.actions.demo import ALICE_VISA, STANDARD, named, subscription, succeeded
+from tests.actions.demo import ALICE_VISA, STANDARD, named, subscription, succeeded, use_settings
 from tests.support.dates import ALICE_VISA_EXPIRY, LAST_MONTH, THIS_MONTH, mm_yyyy, year, yy
 from tests.support.trackers import Conversation, responses, vaulted
 
@@ -190,10 +190,10 @@ async def test_try_again_after_billing_was_down_does_not_call_the_code_invalid(
 ):
     alice = await alice_asked_for_the_date(tokens, domain)
     await alice.say(f"12/{yy(1)}")
-    monkeypatch.setattr("actions.billing_client.BILLING_URL", DOWN)
+    use_settings(billing_url=DOWN)
     turn = await alice.say("•••", vault=vaulted(billing, tokens["alice"], cvc="123"))
     assert turn.responses == ["utter_billing_unavailable"]
-    monkeypatch.setattr("actions.billing_client.BILLING_URL", billing["url"])
+    use_settings(billing_url=billing["url"])
     turn = await alice.say("try again", "settle_balance")
     assert alice.slot("new_expiry") == f"12/{year(1)}" and turn.requested == "security_code_token"
     assert turn.responses == ["utter_ask_security_code_token"]
