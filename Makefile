@@ -77,6 +77,7 @@ audit: .venv-tools/bin/pip-audit ## known vulnerabilities in the lock files (pip
 lint:
 	.venv-svc/bin/ruff check billing web tests/billing tests/web tests/browser tests/smoke tests/tools bench tools/dependency_audit.py tools/audit tools/scale_profile.py security measure clients assistant
 	.venv-rasa/bin/ruff check actions channels components clients assistant tests/actions tests/live tests/channels tests/components tests/support tests/e2e tools/rasa_run.py security reading measure
+	npx --no-install eslint web/static
 	@# Architecture contracts (.importlinter): web apart from billing, one HTTP client package, ...
 	.venv-svc/bin/lint-imports --no-cache
 

@@ -52,7 +52,7 @@ def _page(lang: str, title: str, body: str, widget: bool) -> str:
     assets = (
         (
             '<link rel="stylesheet" href="/widget.css">\n<script src="/vendor/socket.io.min.js"></script>\n'
-            '<script src="/widget.js" defer></script>\n<script src="/portal.js" defer></script>'
+            '<script type="module" src="/widget/main.js"></script>\n<script src="/portal.js" defer></script>'
         )
         if widget
         else ""

@@ -26,6 +26,7 @@ from tests.browser.conftest import (
     settle_button,
     sign_in,
 )
+from tests.support.dates import yy
 from tests.support.scale import create_tracker_tables, new_queue_name, postgres_database, scale_settings
 from tests.support.stack import TEST_SECRET, free_port, rasa_server, web_service
 from tools.scale_profile import nginx_conf, read_env
@@ -103,7 +104,7 @@ def test_the_widget_settles_through_nginx_on_one_websocket(profile_page: Page, p
     bot_says(page, "a expiré")
     reply_button(page, "Modifier la date d'expiration").click()
     bot_says(page, "nouvelle date")
-    say(page, "12/27")
+    say(page, f"12/{yy(1)}")
     bot_says(page, "code de sécurité")
     say(page, "123")
     reply_button(page, re.compile(r"^Oui, payer")).click()

@@ -28,6 +28,33 @@ STANDARD = "Microsoft 365 Business Standard"
 EXCHANGE = "Exchange Online (Plan 1)"
 
 
+def test_the_widget_modules_load_without_an_error(page: Page) -> None:
+    """The widget is native ES modules (web/static/widget/): a bad import or a syntax error in any of
+    them leaves the page without a widget. Every module is fetched, and nothing logs an error (but the
+    browser's own request for a favicon, which the portal has none of)."""
+    errors: list[str] = []
+    modules: dict[str, int] = {}
+
+    def on_console(message) -> None:
+        if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
+            errors.append(f"{message.text} ({message.location.get('url')})")
+
+    def on_response(response) -> None:
+        if "/widget/" in response.url:
+            modules[response.url.rsplit("/", 1)[1]] = response.status
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("response", on_response)
+    sign_in(page, "alice@contoso.com", "en")
+    expect(page.locator(".settlechat .sc-launcher")).to_have_text("Billing assistant")
+    assert page.evaluate("typeof SettleChat.open") == "function"
+    on_disk = {path.name for path in (ROOT / "web" / "static" / "widget").glob("*.js")}
+    assert set(modules) == on_disk, "a module is missing, or one on disk is never imported"
+    assert set(modules.values()) == {200}, modules
+    assert errors == []
+
+
 def test_alice_settles_business_standard_by_changing_the_expiry(page: Page, shots) -> None:
     sign_in(page, "alice@contoso.com", "en")
     expect(page.get_by_role("heading", name="Billing > Your products")).to_be_visible()

@@ -49,7 +49,7 @@ async def test_past_due_subscriptions_show_the_banner_and_the_settle_button(port
     assert page.count(escape(banner)) == 2  # Business Standard and Exchange
     assert f'data-product="Microsoft 365 Business Standard">{button}</button>' in page
     assert 'data-subscription-id="sub_contoso_e3" data-product="Microsoft 365 E3" data-state="active"' in page
-    assert '<script src="/widget.js" defer></script>' in page
+    assert '<script type="module" src="/widget/main.js"></script>' in page
 
 
 async def test_a_user_without_billing_role_sees_no_billing_details(portal):
